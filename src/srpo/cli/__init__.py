@@ -1,0 +1,1 @@
+"""Thin command-line apps: parse options, call one library function, print the result."""

@@ -1,0 +1,186 @@
+"""`srpo-curate`: fill the catalog from public datasets and read it back.
+
+Each command parses its options, calls one library function and prints; no logic lives here.
+Imports of DuckDB, pyarrow and the curate modules happen inside the commands so that
+`srpo-curate --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from srpo.cli.common import (
+    OUTPUT_FORMATS,
+    RichReporter,
+    check_choice,
+    print_table,
+    run_app,
+    set_debug,
+    split_list,
+    write_arrow,
+)
+
+app = typer.Typer(
+    name="srpo-curate",
+    help="Build a clean, verified, difficulty-graded catalog of math and code problems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        envvar="SRPO_CATALOG",
+        help="Catalog file (DuckDB). Default: $SRPO_CATALOG, else ./srpo.duckdb.",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, jsonl, csv or parquet.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)
+]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    set_debug(debug)
+
+
+# ------------------------------------------------------------------------------------ ingest
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A local file or folder (JSONL, JSON, Parquet, CSV; .gz too), '-' for JSONL on "
+            "stdin, or a Hugging Face dataset id such as openai/gsm8k."
+        ),
+    ],
+    adapter: Annotated[
+        str | None,
+        typer.Option(help="Adapter (gsm8k, math, math500, aime, deepscaler, humaneval, mbpp, "
+                     "codecontests, leetcode, generic). Auto-detected when omitted."),
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="Split for every row (default: from the row or file name).")] = None,
+    source_name: Annotated[
+        str | None, typer.Option("--source", help="Source name (default: from the file or folder name).")
+    ] = None,
+    subset: Annotated[str | None, typer.Option(help="Hub datasets: the configuration to read.")] = None,
+    license_name: Annotated[str | None, typer.Option("--license", help="License recorded on every row.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 2000,
+    limit: Annotated[int | None, typer.Option(help="Stop after this many rows.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 if any row was invalid.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes or progress on stderr.")] = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
+    catalog: CatalogOpt = None,
+) -> None:
+    """Read SOURCE, map it onto the problem schema, clean it, and store it in the catalog.
+
+    Re-ingesting the same input adds nothing; a killed ingest resumes where it stopped. Rows
+    that cannot be read are recorded in `invalid_rows` with file, line and reason.
+    """
+    from srpo.catalog import Catalog
+    from srpo.cli.summaries import print_ingest_report
+    from srpo.curate.ingest import IngestOptions
+    from srpo.curate.ingest import ingest as run_ingest
+
+    check_choice("--format", output_format, ("table", "json"))
+    options = IngestOptions(
+        location=source, adapter=adapter, split=split, source=source_name, subset=subset,
+        license=license_name, batch_size=batch_size, limit=limit,
+    )  # fmt: skip
+    report = run_ingest(Catalog.open(catalog, create=True), options, reporter=RichReporter(quiet=quiet))
+    print_ingest_report(report, as_json=output_format == "json")
+    if strict and report.counts.rows_invalid:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------------- query
+
+
+@app.command()
+def query(
+    domain: Annotated[str | None, typer.Option(help="math and/or code, comma-separated.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source names, comma-separated.")] = None,
+    split: Annotated[str | None, typer.Option(help="Splits, comma-separated.")] = None,
+    status: Annotated[str | None, typer.Option(help="kept or rejected.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Reject reasons or prefixes (math, code.network), comma-separated.")
+    ] = None,
+    verify_status: Annotated[
+        str | None, typer.Option(help="pending, verified, wrong, ambiguous, unverifiable, flaky.")
+    ] = None,
+    difficulty: Annotated[
+        str | None, typer.Option(help="easy, medium, hard and/or unrated, comma-separated.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows (table output: 20 unless set).")] = None,
+    columns: Annotated[str | None, typer.Option(help="Columns to show, comma-separated.")] = None,
+    sql: Annotated[
+        str | None,
+        typer.Option(help="Any read-only SQL over the catalog (tables problems, ingests, invalid_rows, "
+                     "runs, rollouts); the filters above are then ignored."),
+    ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option(help="Write the shapes trl, verl or openrlhf read (kept problems unless --status)."),
+    ] = None,
+    output_format: FormatOpt = "",
+    output: OutputOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Select problems by their status, or run SQL, and print or export them."""
+    from srpo.catalog import Catalog
+    from srpo.catalog.queries import ProblemFilter
+    from srpo.cli.summaries import export_problems, show_problems, show_sql
+
+    fmt = output_format or ("jsonl" if output is not None else "table")
+    if export is None:
+        check_choice("--format", fmt, OUTPUT_FORMATS)
+    problem_filter = ProblemFilter(
+        domains=split_list(domain), sources=split_list(source), splits=split_list(split),
+        status=status, reasons=split_list(reason), verify_statuses=split_list(verify_status),
+        difficulties=split_list(difficulty), limit=limit,
+    )  # fmt: skip
+    opened = Catalog.open(catalog)
+    with opened.reader() as con:
+        if sql is not None:
+            show_sql(con, sql, fmt=fmt, output=output, limit=limit)
+        elif export is not None:
+            export_problems(con, problem_filter, target=export, fmt=output_format or None, output=output)
+        else:
+            show_problems(con, problem_filter, fmt=fmt, output=output, columns=split_list(columns))
+
+
+# ------------------------------------------------------------------------------------- stats
+
+
+@app.command()
+def stats(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table or jsonl.")] = "table",
+    catalog: CatalogOpt = None,
+) -> None:
+    """Counts by source, split, domain, status, reject reason, verification and difficulty."""
+    from srpo.catalog import Catalog
+    from srpo.cli.summaries import show_stats
+
+    check_choice("--format", output_format, ("table", "jsonl"))
+    with Catalog.open(catalog).reader() as con:
+        show_stats(con, as_jsonl=output_format == "jsonl")
+
+
+def main() -> None:
+    run_app(app, "srpo-curate")
+
+
+if __name__ == "__main__":
+    main()

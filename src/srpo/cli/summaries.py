@@ -1,0 +1,167 @@
+"""Printing what commands return: the ingest summary, problem listings, stats, exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from srpo.cli.common import (
+    JSON_TYPES,
+    check_choice,
+    print_table,
+    stderr,
+    stdout,
+    write_arrow,
+    write_jsonl,
+)
+from srpo.errors import InputError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from srpo.catalog.queries import ProblemFilter, Result
+    from srpo.curate.ingest import IngestReport
+
+DEFAULT_TABLE_LIMIT = 20
+
+
+def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict(), default=str))
+        return
+    counts = report.counts
+    rows = [
+        {"": "rows read", "count": counts.rows_read},
+        {"": "added to the catalog", "count": counts.rows_added},
+        {"": "already in the catalog", "count": counts.rows_existing},
+        {"": "kept", "count": counts.rows_kept},
+        {"": "rejected", "count": counts.rows_rejected},
+        {"": "invalid (see invalid_rows)", "count": counts.rows_invalid},
+    ]
+    splits = ", ".join(f"{name} {n}" for name, n in sorted(report.splits.items())) or "none"
+    out = stdout()
+    out.print(
+        f"ingest {report.ingest_id}: source {report.source}, adapter {report.adapter}, "
+        f"{report.files} file{'s' if report.files != 1 else ''}, {report.elapsed_s:.1f}s; splits: {splits}",
+        markup=False,
+    )
+    print_table(rows, ["", "count"])
+    reasons = [
+        {"stage": stage, "reason": reason, "rows": n}
+        for stage, stage_counts in report.stage_counts.items()
+        for reason, n in sorted(stage_counts["rejected"].items(), key=lambda kv: -kv[1])
+    ]
+    if reasons:
+        print_table(reasons, ["stage", "reason", "rows"], title="rejected by")
+    if report.invalid_examples:
+        console = stderr()
+        console.print(f"first invalid rows ({counts.rows_invalid} in all):")
+        for example in report.invalid_examples:
+            console.print(f"  {example}", markup=False)
+
+
+def _json_columns(result: Result) -> set[str]:
+    return {name for name, kind in result.types.items() if kind in JSON_TYPES}
+
+
+def _emit(result: Result, *, fmt: str, output: Path | None, columns: list[str] | None = None) -> None:
+    if fmt == "table":
+        rows = result.table.to_pylist()
+        print_table(rows, columns or result.table.column_names)
+        return
+    write_arrow(result.table, fmt=fmt, output=output, json_columns=_json_columns(result))
+
+
+def show_problems(
+    con: duckdb.DuckDBPyConnection,
+    problem_filter: ProblemFilter,
+    *,
+    fmt: str,
+    output: Path | None,
+    columns: tuple[str, ...],
+) -> None:
+    from dataclasses import replace
+
+    from srpo.catalog.queries import DEFAULT_TABLE_COLUMNS, count_problems, select_problems
+
+    if fmt == "table":
+        total = count_problems(con, problem_filter)
+        if problem_filter.limit is None:
+            problem_filter = replace(problem_filter, limit=DEFAULT_TABLE_LIMIT)
+        result = select_problems(con, problem_filter, columns or DEFAULT_TABLE_COLUMNS)
+        _emit(result, fmt=fmt, output=output)
+        if result.table.num_rows < total:
+            stderr().print(
+                f"showing {result.table.num_rows} of {total} rows; use --limit, or --format jsonl/csv/parquet"
+            )
+        return
+    _emit(select_problems(con, problem_filter, columns or None), fmt=fmt, output=output)
+
+
+def show_sql(
+    con: duckdb.DuckDBPyConnection, sql: str, *, fmt: str, output: Path | None, limit: int | None
+) -> None:
+    from srpo.catalog.queries import run_sql
+
+    result = run_sql(con, sql)
+    if limit is not None:
+        result = type(result)(result.table.slice(0, limit), result.types)
+    _emit(result, fmt=fmt, output=output)
+
+
+def export_problems(
+    con: duckdb.DuckDBPyConnection,
+    problem_filter: ProblemFilter,
+    *,
+    target: str,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    from dataclasses import replace
+
+    from srpo.catalog.queries import select_problems
+    from srpo.cli.common import rows_from_dicts
+    from srpo.curate.export import DEFAULT_FORMAT, EXPORTS, NEEDED_COLUMNS, export_rows
+
+    check_choice("--export", target, EXPORTS)
+    fmt = fmt or DEFAULT_FORMAT[target]
+    check_choice("--format", fmt, ("jsonl", "parquet"))
+    if problem_filter.status is None:
+        problem_filter = replace(problem_filter, status="kept")
+    rows = select_problems(con, problem_filter, NEEDED_COLUMNS).table.to_pylist()
+    shaped = export_rows(rows, target)
+    if fmt == "jsonl":
+        write_jsonl(shaped, output)
+    elif not shaped:
+        raise InputError("no problems match: nothing to export")
+    else:
+        write_arrow(rows_from_dicts(shaped), fmt=fmt, output=output)
+    if output is not None:
+        stderr().print(f"wrote {len(shaped)} {target} rows to {output}")
+
+
+def show_stats(con: duckdb.DuckDBPyConnection, *, as_jsonl: bool) -> None:
+    from srpo.catalog.queries import stats
+
+    results = stats(con)
+    if as_jsonl:
+        out = stdout()
+        for name, result in results.items():
+            for row in result.table.to_pylist():
+                out.print(json.dumps({"table": name, **row}, default=str), markup=False)
+        return
+    titles = {
+        "sources": "problems by source",
+        "reasons": "reject reasons",
+        "verification": "verification (kept problems)",
+        "difficulty": "difficulty (kept problems)",
+        "invalid": "invalid rows",
+    }
+    for name, result in results.items():
+        rows = result.table.to_pylist()
+        if rows:
+            print_table(rows, result.table.column_names, title=titles[name])
+    if not results["sources"].table.num_rows:
+        stderr().print("the catalog holds no problems yet: run `srpo-curate ingest SOURCE`")
+

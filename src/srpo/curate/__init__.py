@@ -1,0 +1,1 @@
+"""Curation: adapters, cleaning pipeline, ingest orchestration and exports."""

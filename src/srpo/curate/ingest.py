@@ -1,0 +1,356 @@
+"""`srpo-curate ingest`: read a source, map it through an adapter, clean it, store it.
+
+The run is idempotent and resumable: rows are keyed by (source, split, source_index) and a row
+already stored with the same raw content is skipped, batches commit as single transactions, and
+an ingest whose process died is taken over by the next run of the same input. Rows that cannot
+become problems land in `invalid_rows` with file, line, field and reason; good rows still land.
+
+Covers: choosing the adapter and names, batching, counting, the ingest record.
+Does not cover: reading files (`sources`), mapping rows (`adapters`), cleaning (`pipeline`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from srpo.catalog import store
+from srpo.catalog.connection import Catalog
+from srpo.catalog.records import InvalidRow, Problem, row_hash
+from srpo.curate import hub
+from srpo.curate.adapters import Adapter, detect_adapter, get_adapter
+from srpo.curate.pipeline import Pipeline, default_pipeline
+from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint, read_rows
+from srpo.errors import InputError, RowError
+
+_SPLIT_IN_NAME = re.compile(
+    r"(?:^|[_\-. ])(?:" + "|".join(SPLIT_WORDS) + r")(?=$|[_\-. ])"
+)
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestOptions:
+    """What to ingest and how; every field has a CLI flag of the same name."""
+
+    location: str
+    """A local file or folder, `-` for JSONL on stdin, or a Hugging Face dataset id."""
+    adapter: str | None = None
+    """Adapter name; auto-detected from the fields of the first rows when None."""
+    split: str | None = None
+    """Split for every row; else the row's own, the file path's, the adapter's, or 'train'."""
+    source: str | None = None
+    """Source name; else derived from the file or folder name (split words removed)."""
+    subset: str | None = None
+    """Hub datasets only: the configuration folder to read."""
+    license: str | None = None
+    """License recorded on every row; else the adapter's default."""
+    batch_size: int = 2000
+    """Rows per committed transaction."""
+    limit: int | None = None
+    """Stop after this many rows (for a first look at a large source)."""
+    sample_size: int = 20
+    """Rows read to auto-detect the adapter."""
+
+
+class Reporter(Protocol):
+    def note(self, message: str) -> None: ...
+    def start(self, total_bytes: int) -> None: ...
+    def advance(self, done_bytes: int) -> None: ...
+    def stop(self) -> None: ...
+
+
+class SilentReporter:
+    def note(self, message: str) -> None:
+        pass
+
+    def start(self, total_bytes: int) -> None:
+        pass
+
+    def advance(self, done_bytes: int) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class IngestReport:
+    ingest_id: int
+    source: str
+    adapter: str
+    adapter_reason: str
+    location: str
+    files: int
+    resumed: bool
+    status: str
+    counts: store.IngestCounts
+    splits: dict[str, int] = field(default_factory=dict)
+    stage_counts: dict[str, Any] = field(default_factory=dict)
+    invalid_examples: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ------------------------------------------------------------------------------------ naming
+
+
+def default_source_name(path: Path) -> str:
+    """`gsm8k/train.jsonl` -> gsm8k, `math500_test.jsonl` -> math500, `HumanEval.jsonl.gz` -> humaneval."""
+    for part in [path.name, *(p.name for p in path.resolve().parents)]:
+        base = part.split(".")[0].lower()
+        name = _SPLIT_IN_NAME.sub("", base).strip("_-. ")
+        if name:
+            return name
+    return "dataset"
+
+
+BUILTIN_PREFIX = "srpo:"
+
+
+def builtin_dataset(name: str) -> Path:
+    """A small dataset shipped inside the package (`srpo:demo`), for trying srpo offline."""
+    from importlib import resources
+
+    path = Path(str(resources.files("srpo").joinpath("data", f"{name}.jsonl")))
+    if not path.is_file():
+        raise InputError(f"no built-in dataset {name!r}; built-in datasets: srpo:demo")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    files: list[SourceFile]
+    display: str
+    name_from: Path | None
+    hub_id: str | None = None
+
+
+def _resolve(options: IngestOptions) -> _Resolved:
+    if options.location == "-":
+        from srpo.curate.sources import stdin_to_file
+
+        spooled = stdin_to_file()
+        return _Resolved(discover(spooled), "-", None)
+    if options.location.startswith(BUILTIN_PREFIX):
+        path = builtin_dataset(options.location.removeprefix(BUILTIN_PREFIX))
+        return _Resolved(discover(path), options.location, path)
+    repo_id = hub.hub_id(options.location)
+    if repo_id is not None:
+        files = hub.fetch(repo_id, subset=options.subset, split=options.split)
+        return _Resolved(files, f"hf://{repo_id}", None, hub_id=repo_id)
+    path = Path(options.location).expanduser()
+    return _Resolved(discover(path), str(path.resolve()), path)
+
+
+def _source_name(options: IngestOptions, resolved: _Resolved) -> str:
+    if options.source:
+        return options.source
+    if resolved.hub_id:
+        return resolved.hub_id
+    return default_source_name(resolved.name_from) if resolved.name_from else "stdin"
+
+
+def _choose_adapter(options: IngestOptions, files: list[SourceFile]) -> tuple[Adapter, str]:
+    if options.adapter:
+        return get_adapter(options.adapter), "chosen with --adapter"
+    sample: list[dict[str, Any]] = []
+    for source_file in files:
+        for row in read_rows(source_file):
+            if isinstance(row, RawRow):
+                sample.append(row.data)
+            if len(sample) >= options.sample_size:
+                break
+        if len(sample) >= options.sample_size:
+            break
+    return detect_adapter(sample, files[0].relpath)
+
+
+# ------------------------------------------------------------------------------------ the run
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass(slots=True)
+class _Run:
+    """State of one pass over the input: converts rows and writes them batch by batch."""
+
+    catalog: Catalog
+    options: IngestOptions
+    adapter: Adapter
+    source: str
+    ingest_id: int
+    pipeline: Pipeline
+    counts: store.IngestCounts = field(default_factory=store.IngestCounts)
+    splits: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def _invalid(self, file: SourceFile, line: int, field_name: str | None, error: str, raw: str | None) -> InvalidRow:
+        invalid = InvalidRow(
+            source=self.source, split=self.options.split, file=str(file.path.resolve()), line=line,
+            field=field_name, error=error, raw=raw, ingest_id=self.ingest_id,
+        )  # fmt: skip
+        if len(self.examples) < MAX_EXAMPLES:
+            shown = InvalidRow(**{**asdict(invalid), "file": _display_path(file.path)})
+            self.examples.append(shown.describe())
+        return invalid
+
+    def _split(self, row: RawRow, own_split: str | None) -> str:
+        return (
+            self.options.split or own_split or row.file.split_hint or self.adapter.default_split or "train"
+        )
+
+    def convert(self, row: RawRow) -> Problem | InvalidRow:
+        try:
+            draft = self.adapter.convert(row.data)
+        except RowError as error:
+            return self._invalid(row.file, row.line, error.field, error.message, _raw(row.data))
+        except Exception as error:  # an adapter bug on odd data must not lose the other rows
+            message = f"adapter {self.adapter.name} failed: {type(error).__name__}: {error}"
+            return self._invalid(row.file, row.line, None, message, _raw(row.data))
+        return Problem(
+            source=self.source,
+            split=self._split(row, draft.split),
+            source_index=draft.source_index or row.locator,
+            domain=draft.domain,
+            question=draft.question,
+            row_hash=row_hash(row.data),
+            answer=draft.answer,
+            solution=draft.solution,
+            tests=draft.tests,
+            metadata=draft.metadata,
+            license=draft.license or self.options.license or self.adapter.license,
+            ingest_id=self.ingest_id,
+        )
+
+    def process(self, rows: list[RawRow | BadRow]) -> None:
+        problems: list[Problem] = []
+        invalid: list[InvalidRow] = []
+        origins: dict[int, RawRow] = {}
+        for row in rows:
+            if isinstance(row, BadRow):
+                invalid.append(self._invalid(row.file, row.line, None, row.error, row.raw))
+                continue
+            converted = self.convert(row)
+            if isinstance(converted, Problem):
+                problems.append(converted)
+                origins[id(converted)] = row
+            else:
+                invalid.append(converted)
+        self.pipeline.run(problems)
+        with self.catalog.writer() as con:
+            outcome = store.insert_problems(con, problems)
+            invalid.extend(self._collision(p, origins[id(p)]) for p in outcome.collisions)
+            store.insert_invalid_rows(con, invalid)
+            self.counts.rows_read += len(rows)
+            store.record_progress(con, self.ingest_id, rows_read=self.counts.rows_read)
+        clashed = {id(p) for p in outcome.collisions}
+        landed = [p for p in problems if id(p) not in clashed]
+        self.counts.rows_existing += outcome.existing
+        self.counts.rows_invalid += len(invalid)
+        self.counts.rows_kept += sum(p.clean_status == "kept" for p in landed)
+        self.counts.rows_rejected += sum(p.clean_status == "rejected" for p in landed)
+        for problem in landed:
+            self.splits[problem.split] = self.splits.get(problem.split, 0) + 1
+
+    def _collision(self, problem: Problem, row: RawRow) -> InvalidRow:
+        message = (
+            f"{problem.source}/{problem.split}/{problem.source_index} already holds a different row; "
+            "pass --source to ingest this data under its own name"
+        )
+        return self._invalid(row.file, row.line, "source_index", message, _raw(row.data))
+
+
+def _raw(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)[:2000]
+
+
+def _rows(files: list[SourceFile], reporter: Reporter, limit: int | None) -> Iterator[RawRow | BadRow]:
+    rows = itertools.chain.from_iterable(read_rows(f, reporter.advance) for f in files)
+    return itertools.islice(rows, limit) if limit is not None else rows
+
+
+def _batches(rows: Iterable[RawRow | BadRow], size: int) -> Iterator[list[RawRow | BadRow]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def ingest(
+    catalog: Catalog,
+    options: IngestOptions,
+    *,
+    reporter: Reporter | None = None,
+    pipeline: Pipeline | None = None,
+) -> IngestReport:
+    """Ingest `options.location` into `catalog`; returns the run's report."""
+    reporter = reporter or SilentReporter()
+    pipeline = pipeline or default_pipeline()
+    if options.batch_size < 1:
+        raise InputError("--batch-size must be at least 1")
+    started = time.monotonic()
+    resolved = _resolve(options)
+    adapter, reason = _choose_adapter(options, resolved.files)
+    source = _source_name(options, resolved)
+    reporter.note(f"adapter: {adapter.name} ({reason}); source: {source}")
+    key = store.IngestKey(source, options.split, adapter.name, resolved.display, fingerprint(resolved.files))
+    with catalog.writer() as con:
+        ingest_id, resumed = store.begin_ingest(con, key, options=_options_record(options))
+        store.clear_stale_invalid_rows(
+            con, [str(f.path.resolve()) for f in resolved.files], keep_ingest_id=ingest_id
+        )
+    if resumed:
+        reporter.note(f"resuming ingest {ingest_id}, which stopped before it finished")
+    run = _Run(catalog, options, adapter, source, ingest_id, pipeline)
+    reporter.start(sum(f.size for f in resolved.files))
+    try:
+        for batch in _batches(_rows(resolved.files, reporter, options.limit), options.batch_size):
+            run.process(batch)
+    except BaseException as error:
+        _close_failed(catalog, run, error)
+        raise
+    finally:
+        reporter.stop()
+    with catalog.writer() as con:
+        run.counts.rows_added = store.rows_added_by(con, ingest_id)
+        store.finish_ingest(
+            con, ingest_id, status="completed", counts=run.counts, stage_counts=pipeline.counts_dict()
+        )
+    return IngestReport(
+        ingest_id=ingest_id, source=source, adapter=adapter.name, adapter_reason=reason,
+        location=resolved.display, files=len(resolved.files), resumed=resumed, status="completed",
+        counts=run.counts, splits=run.splits, stage_counts=pipeline.counts_dict(),
+        invalid_examples=run.examples, elapsed_s=time.monotonic() - started,
+    )  # fmt: skip
+
+
+def _options_record(options: IngestOptions) -> dict[str, Any]:
+    return {k: v for k, v in asdict(options).items() if v is not None}
+
+
+def _close_failed(catalog: Catalog, run: _Run, error: BaseException) -> None:
+    """Mark the ingest failed or interrupted; a later run of the same input resumes it."""
+    status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+    try:
+        with catalog.writer() as con:
+            run.counts.rows_added = store.rows_added_by(con, run.ingest_id)
+            store.finish_ingest(
+                con, run.ingest_id, status=status, counts=run.counts,
+                stage_counts=run.pipeline.counts_dict(), error=f"{type(error).__name__}: {error}"[:500],
+            )  # fmt: skip
+    except Exception:  # the original error matters more than a failure to record it
+        pass

@@ -1,0 +1,412 @@
+"""Reading local dataset files into raw rows, one bad row at a time.
+
+A SOURCE is a file or a folder of files: JSONL (`.jsonl`, `.ndjson`), JSON (an array of
+objects, an object wrapping one such array, or a single object per file as in Hendrycks MATH),
+Parquet and CSV/TSV, each optionally gzipped (`.gz`). `-` reads JSONL from stdin.
+
+Every row comes out as a `RawRow` (a dict and where it came from) or a `BadRow` (where, and why it
+could not be read: bad UTF-8, bad JSON, not an object, a truncated gzip stream). One bad row never
+stops the others. Positions are 1-based lines for line-based files and for JSON arrays (the line
+an element starts on), and 1-based record numbers for Parquet.
+
+Covers: discovering files, decoding, per-row errors, byte progress, a content fingerprint.
+Does not cover: mapping rows to problems (see `adapters`) or the Hugging Face hub (see `hub`).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from srpo.errors import InputError
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet",
+           ".pq": "parquet", ".csv": "csv", ".tsv": "tsv"}  # fmt: skip
+SPLIT_WORDS = {"train": "train", "training": "train", "test": "test", "val": "validation",
+               "valid": "validation", "validation": "validation", "dev": "validation"}  # fmt: skip
+_SPLIT_TOKEN = re.compile(r"[A-Za-z]+")
+RAW_SNIPPET = 2000
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path
+    relpath: str
+    format: str
+    compressed: bool
+    size: int
+
+    @property
+    def split_hint(self) -> str | None:
+        """The split the file's path names: its name, then up to two folders above it."""
+        return split_from_path(self.relpath) or split_from_path(
+            "/".join(self.path.resolve().parts[-3:])
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    file: SourceFile
+    line: int
+    data: dict[str, Any]
+    whole_file: bool = False  # the file is this one row (one problem per JSON file)
+
+    @property
+    def locator(self) -> str:
+        """A stable position: the file for one-row files, else file and line."""
+        return self.file.relpath if self.whole_file else f"{self.file.relpath}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    file: SourceFile
+    line: int
+    error: str
+    raw: str | None = None
+
+
+Row = RawRow | BadRow
+
+
+def split_from_path(relpath: str) -> str | None:
+    """The split named by a path: the file name first, then the folders nearest to it."""
+    parts = Path(relpath).parts
+    for part in reversed(parts):
+        for token in _SPLIT_TOKEN.findall(Path(part).name.split(".")[0].lower()):
+            if token in SPLIT_WORDS:
+                return SPLIT_WORDS[token]
+    return None
+
+
+def _format_of(path: Path) -> tuple[str, bool] | None:
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    if compressed:
+        suffixes = suffixes[:-1]
+    if not suffixes or suffixes[-1] not in FORMATS:
+        return None
+    return FORMATS[suffixes[-1]], compressed
+
+
+def discover(location: Path) -> list[SourceFile]:
+    """The readable files at `location` (a file, or a folder searched recursively), sorted."""
+    if not location.exists():
+        raise InputError(f"{location}: no such file or folder")
+    if location.is_file():
+        found = _format_of(location)
+        if found is None:
+            raise InputError(
+                f"{location}: unsupported file type (expected one of "
+                f"{', '.join(sorted(FORMATS))}, optionally .gz)"
+            )
+        return [SourceFile(location, location.name, found[0], found[1], location.stat().st_size)]
+    files = []
+    for path in sorted(p for p in location.rglob("*") if p.is_file()):
+        found = _format_of(path)
+        if found and not any(part.startswith(".") for part in path.relative_to(location).parts):
+            rel = path.relative_to(location).as_posix()
+            files.append(SourceFile(path, rel, found[0], found[1], path.stat().st_size))
+    if not files:
+        raise InputError(f"{location}: folder holds no JSONL, JSON, Parquet or CSV files")
+    return files
+
+
+def stdin_to_file(directory: Path | None = None) -> Path:
+    """Spool stdin to a temporary JSONL file so it can be fingerprinted and re-read on resume."""
+    handle = tempfile.NamedTemporaryFile(
+        prefix="srpo-stdin-", suffix=".jsonl", delete=False, dir=directory
+    )
+    with handle:
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            handle.write(chunk)
+    return Path(handle.name)
+
+
+def fingerprint(files: list[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for source_file in files:
+        digest.update(source_file.relpath.encode() + b"\0")
+        with source_file.path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
+def _snippet(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    return text[:RAW_SNIPPET]
+
+
+def _not_object(value: Any) -> str:
+    kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+    return f"expected a JSON object, got {kind.get(type(value), 'null')}"
+
+
+# ------------------------------------------------------------------------------------ JSONL
+
+
+def _open_binary(source_file: SourceFile) -> tuple[io.BufferedIOBase, io.BufferedIOBase]:
+    """(stream to read, raw file) so progress can follow the compressed position."""
+    raw = source_file.path.open("rb")
+    if source_file.compressed:
+        return gzip.GzipFile(fileobj=raw), raw
+    return raw, raw
+
+
+def _jsonl_line(source_file: SourceFile, number: int, line: bytes) -> Row | None:
+    stripped = line.strip()
+    if not stripped:
+        return None
+    try:
+        text = stripped.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return BadRow(source_file, number, f"invalid UTF-8 at byte {error.start}", _snippet(stripped))
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        return BadRow(source_file, number, f"invalid JSON: {error.msg} (column {error.colno})", text[:RAW_SNIPPET])
+    if not isinstance(value, dict):
+        return BadRow(source_file, number, _not_object(value), text[:RAW_SNIPPET])
+    return RawRow(source_file, number, value)
+
+
+def read_jsonl(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
+    stream, raw = _open_binary(source_file)
+    position, number = 0, 0
+    with raw, stream:
+        try:
+            for number, line in enumerate(stream, start=1):
+                row = _jsonl_line(source_file, number, line)
+                if row is not None:
+                    yield row
+                if progress and number % 256 == 0:
+                    position = _advance(progress, raw.tell(), position)
+        except (EOFError, OSError, zlib.error) as error:
+            yield BadRow(source_file, number + 1, f"corrupt or truncated file after line {number}: {error}")
+        _advance(progress, source_file.size, position)
+
+
+def _advance(progress: Progress | None, now: int, before: int) -> int:
+    if progress and now > before:
+        progress(now - before)
+    return max(now, before)
+
+
+# ------------------------------------------------------------------------------------- JSON
+
+
+def _read_text(source_file: SourceFile) -> tuple[str, bool]:
+    """Decode the whole file; returns (text, clean). Unclean text keeps bad bytes as surrogates."""
+    stream, raw = _open_binary(source_file)
+    with raw, stream:
+        data = stream.read()
+    try:
+        return data.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="surrogateescape"), False
+
+
+def _has_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\udc80" <= ch <= "\udcff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
+
+
+class _Lines:
+    """Line number of a character offset, for offsets visited in increasing order."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, offset: int) -> int:
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+_WS = re.compile(r"\s*")
+_RESYNC = re.compile(r",\s*(?=\{)")
+
+
+def _array_elements(text: str, start: int) -> Iterator[tuple[int, Any, str | None]]:
+    """(offset, value, error) for each element of the array opening at `start`.
+
+    After a malformed element, reading resumes at the next `, {` that decodes, so one broken
+    element costs only itself.
+    """
+    decoder = json.JSONDecoder()
+    index = _WS.match(text, start + 1).end()
+    if text.startswith("]", index):
+        return
+    while index < len(text):
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as error:
+            yield index, None, f"invalid JSON: {error.msg}"
+            resync = _RESYNC.search(text, max(error.pos, index + 1))
+            if resync is None:
+                return
+            index = resync.end()
+            continue
+        yield index, value, None
+        index = _WS.match(text, end).end()
+        if text.startswith(",", index):
+            index = _WS.match(text, index + 1).end()
+        elif text.startswith("]", index):
+            return
+        else:
+            yield index, None, "invalid JSON: expected ',' or ']' after an element"
+            resync = _RESYNC.search(text, index)
+            if resync is None:
+                return
+            index = resync.end()
+
+
+def _wrapped_array(value: dict[str, Any]) -> str | None:
+    """The key of the only list-of-objects value in a wrapper such as {"data": [...]}."""
+    lists = [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    return lists[0] if len(lists) == 1 and len(value) <= 3 else None
+
+
+def read_json(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
+    text, clean = _read_text(source_file)
+    start = _WS.match(text).end()
+    if start == len(text):
+        yield BadRow(source_file, 1, "empty file")
+        return
+    if text[start] == "[":
+        yield from _json_array_rows(source_file, text, start, clean)
+    else:
+        yield from _json_object_rows(source_file, text, start, clean)
+    if progress:
+        progress(source_file.size)
+
+
+def _json_array_rows(source_file: SourceFile, text: str, start: int, clean: bool) -> Iterator[Row]:
+    lines = _Lines(text)
+    for offset, value, error in _array_elements(text, start):
+        line = lines.at(offset)
+        if error:
+            yield BadRow(source_file, line, error, text[offset : offset + RAW_SNIPPET])
+        elif not isinstance(value, dict):
+            yield BadRow(source_file, line, _not_object(value), _snippet(json.dumps(value)))
+        elif not clean and _has_surrogates(value):
+            yield BadRow(source_file, line, "invalid UTF-8 in this element", None)
+        else:
+            yield RawRow(source_file, line, value)
+
+
+def _json_object_rows(source_file: SourceFile, text: str, start: int, clean: bool) -> Iterator[Row]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.msg == "Extra data":  # one object per line in a .json file: read it as JSONL
+            yield from read_jsonl(source_file)
+            return
+        yield BadRow(source_file, error.lineno, f"invalid JSON: {error.msg} (column {error.colno})")
+        return
+    key = _wrapped_array(value)
+    if key is not None:
+        wrapped_at = text.find(f'"{key}"')
+        bracket = text.find("[", wrapped_at)
+        yield from _json_array_rows(source_file, text, bracket, clean)
+    elif not clean and _has_surrogates(value):
+        yield BadRow(source_file, 1, "invalid UTF-8 in this file")
+    else:
+        yield RawRow(source_file, 1, value, whole_file=True)
+
+
+# ---------------------------------------------------------------------------------- Parquet
+
+
+def read_parquet(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stream, raw = _open_binary(source_file)
+    try:
+        with raw, stream:
+            table_source = pa.BufferReader(stream.read()) if source_file.compressed else source_file.path
+            parquet = pq.ParquetFile(table_source)
+            total = max(parquet.metadata.num_rows, 1)
+            number, position = 0, 0
+            for batch in parquet.iter_batches(batch_size=1024):
+                for record in batch.to_pylist():
+                    number += 1
+                    yield RawRow(source_file, number, record)
+                position = _advance(progress, source_file.size * number // total, position)
+    except (pa.ArrowException, OSError, EOFError, zlib.error) as error:
+        yield BadRow(source_file, 0, f"unreadable Parquet file: {error}")
+
+
+# -------------------------------------------------------------------------------------- CSV
+
+
+def read_csv(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
+    stream, raw = _open_binary(source_file)
+    consumed = [0]
+
+    def decoded_lines() -> Iterator[str]:
+        for line in stream:
+            consumed[0] += len(line)
+            yield line.decode("utf-8", errors="surrogateescape")
+
+    delimiter = "\t" if source_file.format == "tsv" else ","
+    with raw, stream:
+        reader = csv.reader(decoded_lines(), delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            yield BadRow(source_file, 1, "empty file")
+            return
+        header[0] = header[0].lstrip("\ufeff")
+        position, start = 0, reader.line_num + 1
+        for values in reader:
+            yield _csv_row(source_file, start, header, values)
+            start = reader.line_num + 1
+            position = _advance(progress, raw.tell() if source_file.compressed else consumed[0], position)
+        _advance(progress, source_file.size, position)
+
+
+def _csv_row(source_file: SourceFile, line: int, header: list[str], values: list[str]) -> Row:
+    raw = delimiter_join(values)
+    if len(values) != len(header):
+        return BadRow(source_file, line, f"row has {len(values)} fields, header has {len(header)}", raw)
+    for name, value in zip(header, values, strict=True):
+        if _has_surrogates(value):
+            return BadRow(source_file, line, f"invalid UTF-8 in field {name!r}", raw)
+    return RawRow(source_file, line, dict(zip(header, values, strict=True)))
+
+
+def delimiter_join(values: list[str]) -> str:
+    return _snippet(",".join(v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for v in values))
+
+
+READERS: dict[str, Callable[[SourceFile, Progress | None], Iterator[Row]]] = {
+    "jsonl": read_jsonl,
+    "json": read_json,
+    "parquet": read_parquet,
+    "csv": read_csv,
+    "tsv": read_csv,
+}
+
+
+def read_rows(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
+    return READERS[source_file.format](source_file, progress)

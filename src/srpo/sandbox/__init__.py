@@ -1,0 +1,1 @@
+"""Isolated execution of untrusted code with resource limits; knows nothing of problems."""

@@ -1,0 +1,1 @@
+"""Verification: answer extraction, math equivalence, code grading, the reward API."""
