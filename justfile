@@ -1,0 +1,44 @@
+# Everyday recipes. `just --list` shows them.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := ".venv"
+python := venv / "bin/python"
+
+default:
+    @just --list
+
+# Create .venv and install srpo with its train and dev extras (CPU torch on CPU machines).
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    test -x {{python}} || python3 -m venv {{venv}}
+    stamp={{venv}}/.srpo-setup
+    want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+    if [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
+        {{python}} -m pip install -q -e '.[train,dev]' -c constraints.txt
+        echo "$want" > $stamp
+    fi
+
+# Run the test suite (offline, CPU only). Extra arguments go to pytest.
+test *args: setup
+    {{python}} -m pytest {{args}}
+
+# Lint and format check.
+lint: setup
+    {{venv}}/bin/ruff check src tests bench
+    {{venv}}/bin/ruff format --check src tests bench
+
+# Format the code.
+fmt: setup
+    {{venv}}/bin/ruff check --fix src tests bench
+    {{venv}}/bin/ruff format src tests bench
+
+# Run one benchmark: `just bench ingest`.
+bench name *args: setup
+    {{python}} bench/{{name}}.py {{args}}
+
+# Ingest the built-in demo set into ./srpo.duckdb and show what the catalog holds.
+demo: setup
+    {{venv}}/bin/srpo-curate ingest srpo:demo
+    {{venv}}/bin/srpo-curate stats
+    {{venv}}/bin/srpo-curate query --status kept --limit 10
