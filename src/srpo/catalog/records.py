@@ -82,15 +82,17 @@ class Problem:
     ingest_id: int | None = None
     problem_id: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.problem_id:
-            self.problem_id = make_problem_id(self.domain, self.question)
+    def refresh_id(self) -> None:
+        """Recompute `problem_id` from the (possibly cleaned) question."""
+        self.problem_id = make_problem_id(self.domain, self.question)
 
     def reject(self, reason: str) -> None:
         self.clean_status = "rejected"
         self.reject_reason = reason
 
     def to_row(self, now: datetime) -> dict[str, Any]:
+        if not self.problem_id:
+            self.refresh_id()
         return {
             "problem_id": self.problem_id,
             "source": self.source,

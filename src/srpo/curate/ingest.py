@@ -30,9 +30,7 @@ from srpo.curate.pipeline import Pipeline, default_pipeline
 from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint, read_rows
 from srpo.errors import InputError, RowError
 
-_SPLIT_IN_NAME = re.compile(
-    r"(?:^|[_\-. ])(?:" + "|".join(SPLIT_WORDS) + r")(?=$|[_\-. ])"
-)
+_SPLIT_IN_NAME = re.compile(r"(?:^|[_\-. ])(?:" + "|".join(SPLIT_WORDS) + r")(?=$|[_\-. ])")
 MAX_EXAMPLES = 5
 
 
@@ -199,9 +197,11 @@ class _Run:
     splits: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
 
-    def _invalid(self, file: SourceFile, line: int, field_name: str | None, error: str, raw: str | None) -> InvalidRow:
+    def _invalid(
+        self, file: SourceFile, line: int, field_name: str | None, error: str, raw: str | None
+    ) -> InvalidRow:
         invalid = InvalidRow(
-            source=self.source, split=self.options.split, file=str(file.path.resolve()), line=line,
+            source=self.source, split=self.options.split, file=str(file.path), line=line,
             field=field_name, error=error, raw=raw, ingest_id=self.ingest_id,
         )  # fmt: skip
         if len(self.examples) < MAX_EXAMPLES:
@@ -210,9 +210,7 @@ class _Run:
         return invalid
 
     def _split(self, row: RawRow, own_split: str | None) -> str:
-        return (
-            self.options.split or own_split or row.file.split_hint or self.adapter.default_split or "train"
-        )
+        return self.options.split or own_split or row.file.split_hint or self.adapter.default_split or "train"
 
     def convert(self, row: RawRow) -> Problem | InvalidRow:
         try:
@@ -310,9 +308,7 @@ def ingest(
     key = store.IngestKey(source, options.split, adapter.name, resolved.display, fingerprint(resolved.files))
     with catalog.writer() as con:
         ingest_id, resumed = store.begin_ingest(con, key, options=_options_record(options))
-        store.clear_stale_invalid_rows(
-            con, [str(f.path.resolve()) for f in resolved.files], keep_ingest_id=ingest_id
-        )
+        store.clear_stale_invalid_rows(con, [str(f.path) for f in resolved.files], keep_ingest_id=ingest_id)
     if resumed:
         reporter.note(f"resuming ingest {ingest_id}, which stopped before it finished")
     run = _Run(catalog, options, adapter, source, ingest_id, pipeline)
