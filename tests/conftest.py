@@ -25,6 +25,56 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+# Every file of ../shared/data: (path, adapter, source, rows per split).
+SHARED_DATASETS = [
+    ("gsm8k/train.jsonl", "gsm8k", "gsm8k", {"train": 7473}),
+    ("gsm8k/test.jsonl", "gsm8k", "gsm8k", {"test": 1319}),
+    ("math/math500_test.jsonl", "math500", "math500", {"test": 500}),
+    ("math/hendrycks_math", "math", "hendrycks_math", {"train": 7500, "test": 5000}),
+    ("humaneval/HumanEval.jsonl.gz", "humaneval", "humaneval", {"test": 164}),
+    ("mbpp/mbpp.jsonl", "mbpp", "mbpp", {"prompt": 10, "test": 500, "validation": 90, "train": 374}),
+    (
+        "mbpp/sanitized-mbpp.json",
+        "mbpp",
+        "sanitized-mbpp",
+        {"prompt": 7, "test": 257, "validation": 43, "train": 120},
+    ),
+    ("aime_amc/qwq_aime24.jsonl", "aime", "qwq_aime24", {"test": 30}),
+    ("aime_amc/qwq_aime25.jsonl", "aime", "qwq_aime25", {"test": 30}),
+    ("aime_amc/qwen25math_aime24.jsonl", "aime", "qwen25math_aime24", {"test": 30}),
+    ("aime_amc/qwen25math_amc23.jsonl", "aime", "qwen25math_amc23", {"test": 40}),
+    ("rllm_deepscaler/test_math/aime.json", "aime", "aime", {"test": 30}),
+    ("rllm_deepscaler/test_math/amc.json", "aime", "amc", {"test": 83}),
+    ("rllm_deepscaler/test_math/math.json", "math500", "math", {"test": 500}),
+    ("rllm_deepscaler/train_math/aime.json", "aime", "aime", {"train": 975}),
+    ("rllm_deepscaler/train_math/math.json", "deepscaler", "math", {"train": 7474}),
+    ("rllm_deepscaler/test_code/code_contests.json", "codecontests", "code_contests", {"test": 165}),
+    ("rllm_deepscaler/test_code/codeforces.json", "codecontests", "codeforces", {"test": 408}),
+    ("rllm_deepscaler/test_code/leetcode.json", "leetcode", "leetcode", {"test": 200}),
+    ("rllm_deepscaler/train_code/leetcode.json", "leetcode", "leetcode", {"train": 1889}),
+    ("deepscaler_sample/deepscaler_train.parquet", "deepscaler", "deepscaler", {"train": 2000}),
+    ("deepscaler_sample/deepscaler_val.parquet", "deepscaler", "deepscaler", {"validation": 100}),
+]
+
+
+@pytest.fixture(scope="session")
+def shared_catalog(tmp_path_factory):
+    """One catalog holding every dataset of ../shared/data, built once per test session.
+
+    Returns (catalog, {dataset path: IngestReport}). Tests must only read it.
+    """
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared datasets not found at {SHARED_DATA}")
+    from srpo.catalog import Catalog
+    from srpo.curate.ingest import IngestOptions, ingest
+
+    catalog = Catalog.open(tmp_path_factory.mktemp("shared") / "all.duckdb", create=True)
+    reports = {
+        path: ingest(catalog, IngestOptions(location=str(SHARED_DATA / path))) for path, *_ in SHARED_DATASETS
+    }
+    return catalog, reports
+
+
 @pytest.fixture
 def catalog_path(tmp_path: Path) -> Path:
     return tmp_path / "catalog.duckdb"

@@ -54,7 +54,6 @@ def test_every_rule_the_data_has_positives_for_is_represented():
 
 @pytest.mark.slow
 @pytest.mark.shared_data
-def test_every_labelled_row_exists_in_a_catalog_built_from_shared_data(shared_data, tmp_path):
-    catalog = tmp_path / "labels.duckdb"
-    check.build_catalog(catalog, shared_data)
-    assert check.missing_in_catalog(check.load_labels(), catalog, shared_data) == []
+def test_every_labelled_row_exists_in_a_catalog_built_from_shared_data(shared_catalog, shared_data):
+    catalog, _ = shared_catalog
+    assert check.missing_in_catalog(check.load_labels(), catalog.path, shared_data) == []

@@ -54,57 +54,68 @@ def clear_settings(con: duckdb.DuckDBPyConnection, key: str) -> None:
 # -------------------------------------------------------------------------------- dedup index
 
 
-def insert_fingerprints(con: duckdb.DuckDBPyConnection, fingerprints: Sequence[Fingerprint]) -> None:
+def insert_fingerprints(
+    con: duckdb.DuckDBPyConnection, fingerprints: Sequence[Fingerprint], *, may_exist: bool = False
+) -> None:
+    """Index entries and LSH buckets, built as columns (one Arrow array per column, no row dicts).
+
+    New problems are simply appended; `may_exist` (re-indexing a benchmark) skips the ones the
+    index already holds, at the cost of an anti-join against all buckets.
+    """
+    import numpy as np
     import pyarrow as pa
 
     if not fingerprints:
         return
-    index_rows = [
-        {"source": f.key[0], "split": f.key[1], "source_index": f.key[2], "domain": f.domain,
-         "exact_key": f.exact_key, "question_key": f.question_key, "numbers": f.numbers}
-        for f in fingerprints
-    ]  # fmt: skip
-    _register(con, "srpo_index", index_rows, _schema(
-        source=pa.string(), split=pa.string(), source_index=pa.string(), domain=pa.string(),
-        exact_key=pa.string(), question_key=pa.string(), numbers=pa.string(),
-    ))  # fmt: skip
-    bucket_rows = [
-        {"domain": f.domain, "band": band, "bucket": bucket, "source": f.key[0], "split": f.key[1],
-         "source_index": f.key[2]}
-        for f in fingerprints for band, bucket in enumerate(f.buckets)
-    ]  # fmt: skip
-    _register(con, "srpo_buckets", bucket_rows, _schema(
-        domain=pa.string(), band=pa.int16(), bucket=pa.uint64(), source=pa.string(), split=pa.string(),
-        source_index=pa.string(),
-    ))  # fmt: skip
+    keys = {name: pa.array([f.key[i] for f in fingerprints], pa.string())
+            for i, name in enumerate(("source", "split", "source_index"))}  # fmt: skip
+    domains = pa.array([f.domain for f in fingerprints], pa.string())
+    con.register("srpo_index", pa.table({
+        **keys, "domain": domains,
+        "exact_key": pa.array([f.exact_key for f in fingerprints], pa.string()),
+        "question_key": pa.array([f.question_key for f in fingerprints], pa.string()),
+        "numbers": pa.array([f.numbers for f in fingerprints], pa.string()),
+    }))  # fmt: skip
+    bands = len(fingerprints[0].buckets)
+    owner = pa.array(np.repeat(np.arange(len(fingerprints)), bands))
+    con.register("srpo_buckets", pa.table({
+        "domain": domains.take(owner),
+        "band": pa.array(np.tile(np.arange(bands, dtype=np.int16), len(fingerprints))),
+        "bucket": pa.array(np.concatenate([np.asarray(f.buckets, dtype=np.uint64) for f in fingerprints])),
+        **{name: column.take(owner) for name, column in keys.items()},
+    }))  # fmt: skip
     try:
         con.execute("INSERT INTO dedup_index BY NAME SELECT * FROM srpo_index ON CONFLICT DO NOTHING")
-        con.execute(
-            "INSERT INTO lsh_buckets BY NAME SELECT b.* FROM srpo_buckets b WHERE NOT EXISTS ("
-            "SELECT 1 FROM lsh_buckets l WHERE l.source = b.source AND l.split = b.split "
-            "AND l.source_index = b.source_index AND l.band = b.band)"
-        )
+        if may_exist:
+            con.execute(
+                "INSERT INTO lsh_buckets BY NAME SELECT b.* FROM srpo_buckets b WHERE NOT EXISTS ("
+                "SELECT 1 FROM lsh_buckets l WHERE l.source = b.source AND l.split = b.split "
+                "AND l.source_index = b.source_index AND l.band = b.band)"
+            )
+        else:
+            con.execute("INSERT INTO lsh_buckets BY NAME SELECT * FROM srpo_buckets")
     finally:
         con.unregister("srpo_index")
         con.unregister("srpo_buckets")
 
 
 def _register_probes(con: duckdb.DuckDBPyConnection, fingerprints: Sequence[Fingerprint]) -> None:
+    import numpy as np
     import pyarrow as pa
 
-    probes = [
-        {"ord": i, "domain": f.domain, "question_key": f.question_key} for i, f in enumerate(fingerprints)
-    ]
-    _register(
-        con, "srpo_probe", probes, _schema(ord=pa.int64(), domain=pa.string(), question_key=pa.string())
-    )
-    bands = [
-        {"ord": i, "domain": f.domain, "band": band, "bucket": bucket}
-        for i, f in enumerate(fingerprints) for band, bucket in enumerate(f.buckets)
-    ]  # fmt: skip
-    _register(con, "srpo_probe_bands", bands, _schema(
-        ord=pa.int64(), domain=pa.string(), band=pa.int16(), bucket=pa.uint64()
-    ))  # fmt: skip
+    domains = pa.array([f.domain for f in fingerprints], pa.string())
+    positions = np.arange(len(fingerprints), dtype=np.int64)
+    con.register("srpo_probe", pa.table({
+        "ord": pa.array(positions), "domain": domains,
+        "question_key": pa.array([f.question_key for f in fingerprints], pa.string()),
+    }))  # fmt: skip
+    bands = len(fingerprints[0].buckets)
+    owner = np.repeat(positions, bands)
+    con.register("srpo_probe_bands", pa.table({
+        "ord": pa.array(owner), "domain": domains.take(pa.array(owner)),
+        "band": pa.array(np.tile(np.arange(bands, dtype=np.int16), len(fingerprints))),
+        "bucket": pa.array(np.concatenate([np.asarray(f.buckets, dtype=np.uint64) for f in fingerprints])),
+    }))  # fmt: skip
 
 
 def candidate_keys(
@@ -152,6 +163,9 @@ class StoredProblem:
     used: bool  # has rollouts or a difficulty: its status must not move
     created_at: Any
     benchmark: str | None
+    exact_key: str | None = None  # from the index, when the problem is indexed
+    question_key: str | None = None
+    numbers: str | None = None
 
 
 def fetch_problems(con: duckdb.DuckDBPyConnection, keys: Iterable[Key]) -> dict[Key, StoredProblem]:
@@ -168,19 +182,16 @@ def fetch_problems(con: duckdb.DuckDBPyConnection, keys: Iterable[Key]) -> dict[
             """
             SELECT p.source, p.split, p.source_index, p.problem_id, p.domain, p.question, p.answer,
                    p.solution IS NOT NULL AND p.solution <> '', p.verify_status = 'verified',
-                   p.difficulty IS NOT NULL OR EXISTS (SELECT 1 FROM rollouts r WHERE r.problem_id = p.problem_id),
-                   p.created_at, p.benchmark
+                   p.difficulty IS NOT NULL
+                       OR EXISTS (SELECT 1 FROM rollouts r WHERE r.problem_id = p.problem_id),
+                   p.created_at, p.benchmark, d.exact_key, d.question_key, d.numbers
             FROM problems p JOIN srpo_keys k USING (source, split, source_index)
+            LEFT JOIN dedup_index d USING (source, split, source_index)
             """
         ).fetchall()
     finally:
         con.unregister("srpo_keys")
-    return {
-        (r[0], r[1], r[2]): StoredProblem(
-            (r[0], r[1], r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]
-        )
-        for r in found
-    }
+    return {(r[0], r[1], r[2]): StoredProblem((r[0], r[1], r[2]), *r[3:]) for r in found}
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +244,7 @@ def repoint_duplicates(con: duckdb.DuckDBPyConnection, *, old: str, new: str) ->
     """Duplicates of a superseded representative now point at the one that replaced it."""
     if old != new:
         con.execute(
-            "UPDATE problems SET dup_of = ?, updated_at = ? WHERE dup_of = ? AND reject_reason LIKE 'dedup.%'",
+            "UPDATE problems SET dup_of = ?, updated_at = ? "
+            "WHERE dup_of = ? AND reject_reason LIKE 'dedup.%'",
             [new, utcnow(), old],
         )

@@ -124,8 +124,8 @@ def status_counts(con: duckdb.DuckDBPyConnection, problems: Sequence[Problem]) -
     con.register("srpo_keys", _key_table(problems))
     try:
         found = con.execute(
-            "SELECT p.clean_status, count(*) FROM srpo_keys k JOIN problems p USING (source, split, source_index) "
-            "GROUP BY 1"
+            "SELECT p.clean_status, count(*) FROM srpo_keys k "
+            "JOIN problems p USING (source, split, source_index) GROUP BY 1"
         ).fetchall()
     finally:
         con.unregister("srpo_keys")

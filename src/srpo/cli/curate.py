@@ -39,6 +39,17 @@ CatalogOpt = Annotated[
         show_default=False,
     ),
 ]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Cleaning config file (TOML or YAML).", show_default=False)
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override one setting, e.g. --set dedup.threshold=0.85 (repeatable).",
+        show_default=False,
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, jsonl, csv or parquet.")]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)
@@ -85,28 +96,70 @@ def ingest(
     limit: Annotated[int | None, typer.Option(help="Stop after this many rows.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any row was invalid.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes or progress on stderr.")] = False,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(
+            help="Register SOURCE as benchmark NAME (e.g. math500): kept for evaluation, and "
+            "training problems that leak it are rejected, now and in later ingests."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Read SOURCE, map it onto the problem schema, clean it, and store it in the catalog.
 
-    Re-ingesting the same input adds nothing; a killed ingest resumes where it stopped. Rows
-    that cannot be read are recorded in `invalid_rows` with file, line and reason.
+    Cleaning rejects (with a dotted reason, never deletes) multi-part questions, proofs, problems
+    needing a figure or table, unverifiable golds, code needing files, network or packages, and
+    exact and near duplicates of problems already in the catalog. Re-ingesting the same input adds
+    nothing; a killed ingest resumes where it stopped. Rows that cannot be read are recorded in
+    `invalid_rows` with file, line and reason.
     """
     from srpo.catalog import Catalog
     from srpo.cli.summaries import print_ingest_report
+    from srpo.config import load_config
+    from srpo.curate.cleaning import CleaningConfig
     from srpo.curate.ingest import IngestOptions
     from srpo.curate.ingest import ingest as run_ingest
 
     check_choice("--format", output_format, ("table", "json"))
     options = IngestOptions(
         location=source, adapter=adapter, split=split, source=source_name, subset=subset,
-        license=license_name, batch_size=batch_size, limit=limit,
+        license=license_name, batch_size=batch_size, limit=limit, benchmark=benchmark,
+        config=load_config(CleaningConfig, config, overrides or ()),
     )  # fmt: skip
     report = run_ingest(Catalog.open(catalog, create=True), options, reporter=RichReporter(quiet=quiet))
     print_ingest_report(report, as_json=output_format == "json")
     if strict and report.counts.rows_invalid:
         raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------------- clean
+
+
+@app.command()
+def clean(
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
+    catalog: CatalogOpt = None,
+) -> None:
+    """Re-run cleaning, deduplication and decontamination over every problem in the catalog.
+
+    Use after changing a rule or a setting (`--set dedup.threshold=0.85`): problems start again
+    from their raw question and the duplicate index is rebuilt in arrival order.
+    """
+    from srpo.catalog import Catalog
+    from srpo.cli.summaries import print_clean_report
+    from srpo.config import load_config
+    from srpo.curate.clean import clean as run_clean
+    from srpo.curate.cleaning import CleaningConfig
+
+    check_choice("--format", output_format, ("table", "json"))
+    cleaning = load_config(CleaningConfig, config, overrides or ())
+    report = run_clean(Catalog.open(catalog), cleaning)
+    print_clean_report(report, as_json=output_format == "json")
 
 
 # ------------------------------------------------------------------------------------- query

@@ -47,18 +47,45 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
         markup=False,
     )
     print_table(rows, ["", "count"])
-    reasons = [
-        {"stage": stage, "reason": reason, "rows": n}
-        for stage, stage_counts in report.stage_counts.items()
-        for reason, n in sorted(stage_counts["rejected"].items(), key=lambda kv: -kv[1])
-    ]
-    if reasons:
-        print_table(reasons, ["stage", "reason", "rows"], title="rejected by")
+    _print_stage_reasons(report.stage_counts)
+    if report.benchmark:
+        bench = report.benchmark
+        contaminated = ", ".join(f"{k} {v}" for k, v in bench["contaminated"].items()) or "none"
+        out.print(
+            f"benchmark {bench['name']}: {bench['problems']} problems registered; "
+            f"{bench['rechecked']} training problems re-checked, newly rejected: {contaminated}",
+            markup=False,
+        )
     if report.invalid_examples:
         console = stderr()
         console.print(f"first invalid rows ({counts.rows_invalid} in all):")
         for example in report.invalid_examples:
             console.print(f"  {example}", markup=False)
+
+
+def _print_stage_reasons(stage_counts: dict) -> None:
+    reasons = [
+        {"stage": stage, "reason": reason, "rows": n}
+        for stage, counts in stage_counts.items()
+        for reason, n in sorted(counts.get("rejected", {}).items(), key=lambda kv: -kv[1])
+    ]
+    if reasons:
+        print_table(reasons, ["stage", "reason", "rows"], title="rejected by")
+
+
+def print_clean_report(report, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict(), default=str))
+        return
+    stdout().print(
+        f"cleaned {report.problems} problems ({report.benchmarks} benchmarks re-indexed): "
+        f"{report.now_rejected} newly rejected, {report.now_kept} newly kept, "
+        f"{report.ids_changed} problem ids changed ({report.ids_changed_with_history} had rollouts)",
+        markup=False,
+    )
+    rows = [{"reason": reason, "rows": n} for reason, n in report.rejected.most_common()]
+    if rows:
+        print_table(rows, ["reason", "rows"], title="rejected now")
 
 
 def _json_columns(result: Result) -> set[str]:

@@ -70,6 +70,7 @@ class IngestPass:
     )
     superseded: int = 0
     examples: list[str] = field(default_factory=list)
+    shingle_cache: dict = field(default_factory=dict)
 
     def invalid(
         self, file: SourceFile, line: int, field_name: str | None, error: str, raw: str | None
@@ -130,15 +131,18 @@ class IngestPass:
         self._count(batch, invalid, stored_statuses)
 
     def _check_against_catalog(self, con: duckdb.DuckDBPyConnection, new: list[Problem]) -> None:
-        """Decontaminate, then deduplicate, the new kept training problems of the batch."""
+        """Check new training problems against benchmarks (all of them, so a leak is recorded even
+        on a problem a filter rejected), then deduplicate the ones still kept."""
         config = self.settings.config
-        fresh = [p for p in new if p.clean_status == "kept" and p.benchmark is None]
-        if not fresh or not config.dedup.enabled:
+        training = [p for p in new if p.benchmark is None]
+        if not training or not config.dedup.enabled:
             return
-        prints = fingerprints(fresh, config.dedup)
-        self.catalog_checks["decontam"].update(decontam.check_batch(con, fresh, prints, config))
-        still = [(p, f) for p, f in zip(fresh, prints, strict=True) if p.clean_status == "kept"]
-        result = dedup.deduplicate(con, [p for p, _ in still], [f for _, f in still], config.dedup)
+        prints = fingerprints(training, config.dedup)
+        self.catalog_checks["decontam"].update(decontam.check_batch(con, training, prints, config))
+        still = [(p, f) for p, f in zip(training, prints, strict=True) if p.clean_status == "kept"]
+        result = dedup.deduplicate(
+            con, [p for p, _ in still], [f for _, f in still], config.dedup, shingle_cache=self.shingle_cache
+        )
         self.catalog_checks["dedup"].update(result.rejected)
         self.superseded += result.superseded
 

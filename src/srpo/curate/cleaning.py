@@ -36,8 +36,9 @@ class DedupConfig:
     """Find exact and near duplicates across sources and ingests."""
     threshold: float = 0.8
     """Jaccard similarity of shingle sets at or above which two problems are near duplicates."""
-    shingle_size: int = 3
-    """Tokens per shingle (words, numbers, LaTeX commands and symbols are tokens)."""
+    shingle_size: int = 2
+    """Shingles are the token n-grams of length 1 to this (words, numbers, LaTeX commands and
+    symbols are tokens): with 2, one changed word in a 20-word problem leaves a Jaccard of about 0.85."""
     num_perm: int = 128
     """MinHash permutations; with the threshold this fixes the LSH bands (datasketch's choice)."""
     seed: int = 1
@@ -47,9 +48,15 @@ class DedupConfig:
 @dataclass(frozen=True, kw_only=True)
 class DecontamConfig:
     ngram: int = 13
-    """Shared word n-gram length that marks a training problem as contaminated (13 as in GPT-3)."""
+    """Shared word n-gram length that marks a training problem as contaminated (13 as in GPT-3),
+    when the benchmark problem's numbers also appear, in order, in the training problem (so a
+    template with other numbers, or shared boilerplate, is not contamination)."""
     near_duplicates: bool = True
     """Also flag training problems that are near duplicates of a benchmark problem."""
+    near_threshold: float = 0.6
+    """Shingle Jaccard similarity at or above which a training problem with the same numbers and
+    operators as a benchmark problem is contaminated: lower than the dedup threshold, because the
+    shared numbers already make a match specific (a reworded short problem scores 0.7 to 0.8)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +71,7 @@ Rule = Callable[[Problem, FilterConfig], bool]
 
 def _math_rules() -> list[tuple[str, Rule]]:
     return [
-        ("math.multi_part", lambda p, c: rules_math.is_multi_part(p.question)),
+        ("math.multi_part", lambda p, c: rules_math.is_multi_part(p.question, p.answer)),
         ("math.proof", lambda p, c: rules_math.is_proof(p.question)),
         ("math.needs_image", lambda p, c: rules_math.needs_image(p.question)),
         ("math.needs_table", lambda p, c: rules_math.needs_table(p.question)),
@@ -82,7 +89,8 @@ def _code_rules() -> list[tuple[str, Callable[[Problem, FilterConfig, object], b
         ("code.environment",
          lambda p, c, t: rules_code.needs_environment(p.question, t, allowed=c.allowed_packages)),
         ("code.special_judge",
-         lambda p, c, t: rules_code.needs_special_judge(p.question, p.tests, reject_tolerance=c.reject_tolerance_judged)),
+         lambda p, c, t: rules_code.needs_special_judge(
+             p.question, p.tests, reject_tolerance=c.reject_tolerance_judged)),
     ]  # fmt: skip
 
 

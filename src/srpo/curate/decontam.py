@@ -3,12 +3,16 @@
 `srpo-curate ingest FILE --benchmark NAME` stores FILE's problems with `benchmark = NAME`
 (cleaned but never filtered or deduplicated: they are evaluation data), indexes the word
 n-grams (13 by default) of each, and re-checks every training problem already in the catalog.
-From then on every ingest checks its new problems too. A training problem is contaminated when
-it shares one n-gram with a benchmark problem (a question shorter than the n-gram counts as one
-whole n-gram) or, optionally, is a near duplicate of one (the same MinHash LSH + exact Jaccard
-re-check as deduplication, without the number rule: a benchmark with its numbers changed still
-leaks its method). Contaminated problems get `reject_reason = 'decontam.<name>'` and
-`contaminated_with` = the benchmark problem's id; already-rejected ones only get the latter.
+From then on every ingest checks its new problems too.
+
+A training problem is contaminated when it shares one n-gram with a benchmark problem whose
+numbers and operators it also contains, in order (a question shorter than the n-gram counts as
+one whole n-gram), or, optionally, has the same numbers and operators as a benchmark problem and
+a shingle Jaccard similarity of at least `near_threshold`. The number rule keeps templates with
+other numbers and shared boilerplate ("where m and n are relatively prime positive integers")
+from counting: those are other problems. Contaminated problems get
+`reject_reason = 'decontam.<name>'` and `contaminated_with` = the benchmark problem's id;
+already-rejected ones only get the latter.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from srpo.catalog.index_store import StatusUpdate
 from srpo.catalog.records import Problem, utcnow
 from srpo.curate.cleaning import CleaningConfig
 from srpo.curate.fingerprint import Fingerprint, fingerprints, ngram_hashes, question_key, shingles_of
-from srpo.curate.text import jaccard
+from srpo.curate.text import jaccard, number_signature
 from srpo.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,30 +60,47 @@ def registered(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _ngram_matches(
     con: duckdb.DuckDBPyConnection, questions: Sequence[str], size: int, only: str | None
 ) -> dict[int, Match]:
+    """Questions sharing an n-gram with a benchmark problem whose numbers they all contain."""
     import pyarrow as pa
 
     rows = [{"ord": i, "ngram": h} for i, q in enumerate(questions) for h in ngram_hashes(q, size)]
     if not rows:
         return {}
-    con.register(
-        "srpo_ngrams",
-        pa.Table.from_pylist(rows, schema=pa.schema([("ord", pa.int64()), ("ngram", pa.uint64())])),
-    )
+    schema = pa.schema([("ord", pa.int64()), ("ngram", pa.uint64())])
+    con.register("srpo_ngrams", pa.Table.from_pylist(rows, schema=schema))
     try:
         found = con.execute(
-            "SELECT n.ord, min(b.benchmark), min(b.problem_id) FROM srpo_ngrams n "
-            "JOIN benchmark_ngrams b ON b.ngram = n.ngram WHERE ? IS NULL OR b.benchmark = ? GROUP BY n.ord",
+            """
+            SELECT DISTINCT n.ord, b.benchmark, b.problem_id, d.numbers FROM srpo_ngrams n
+            JOIN benchmark_ngrams b ON b.ngram = n.ngram
+            JOIN problems p ON p.problem_id = b.problem_id AND p.benchmark = b.benchmark
+            JOIN dedup_index d USING (source, split, source_index)
+            WHERE ? IS NULL OR b.benchmark = ?
+            ORDER BY n.ord, b.benchmark, b.problem_id
+            """,
             [only, only],
         ).fetchall()
     finally:
         con.unregister("srpo_ngrams")
-    return {ord_: Match(bench, pid, "ngram") for ord_, bench, pid in found}
+    matches: dict[int, Match] = {}
+    signatures: dict[int, str] = {}
+    for ord_, bench, pid, numbers in found:
+        mine = signatures.setdefault(ord_, number_signature(questions[ord_]))
+        if ord_ not in matches and _contains(mine, numbers or ""):
+            matches[ord_] = Match(bench, pid, "ngram")
+    return matches
+
+
+def _contains(text_numbers: str, benchmark_numbers: str) -> bool:
+    """The benchmark's numbers and operators appear, in order and adjacent, in the text's."""
+    return f" {benchmark_numbers} " in f" {text_numbers} " if benchmark_numbers else True
 
 
 def _near_matches(
     con: duckdb.DuckDBPyConnection, prints: Sequence[Fingerprint], config: CleaningConfig, only: str | None
 ) -> dict[int, Match]:
-    candidates = index_store.candidate_keys(con, prints, benchmarks=True)
+    """Near duplicates of benchmark problems with the same numbers and operators."""
+    candidates = _same_numbers(con, prints) + index_store.candidate_keys(con, prints, benchmarks=True)
     stored = index_store.fetch_problems(con, {key for _, key in candidates})
     matches: dict[int, Match] = {}
     for position, key in candidates:
@@ -87,11 +108,34 @@ def _near_matches(
         if other is None or position in matches or (only and other.benchmark != only):
             continue
         mine = prints[position]
+        if mine.numbers != number_signature(other.question):
+            continue
         same = mine.question_key == question_key(other.domain, other.question)
         score = 1.0 if same else jaccard(mine.shingles, shingles_of(other.question, config.dedup))
-        if score >= config.dedup.threshold:
+        if score >= config.decontam.near_threshold:
             matches[position] = Match(other.benchmark or "", other.problem_id, "near", round(score, 4))
     return matches
+
+
+def _same_numbers(con: duckdb.DuckDBPyConnection, prints: Sequence[Fingerprint]) -> list[tuple[int, tuple]]:
+    """Benchmark problems whose number signature equals a fingerprint's (both may be empty:
+    numbers written in words leave none, and such problems are few)."""
+    import pyarrow as pa
+
+    rows = [{"ord": i, "domain": f.domain, "numbers": f.numbers} for i, f in enumerate(prints)]
+    if not rows:
+        return []
+    schema = pa.schema([("ord", pa.int64()), ("domain", pa.string()), ("numbers", pa.string())])
+    con.register("srpo_numbers", pa.Table.from_pylist(rows, schema=schema))
+    try:
+        found = con.execute(
+            "SELECT n.ord, d.source, d.split, d.source_index FROM srpo_numbers n "
+            "JOIN dedup_index d ON d.domain = n.domain AND d.numbers = n.numbers "
+            "JOIN problems p USING (source, split, source_index) WHERE p.benchmark IS NOT NULL"
+        ).fetchall()
+    finally:
+        con.unregister("srpo_numbers")
+    return [(ord_, (source, split, index)) for ord_, source, split, index in found]
 
 
 def find_matches(
@@ -123,16 +167,22 @@ def check_batch(
     prints: Sequence[Fingerprint],
     config: CleaningConfig,
 ) -> Counter[str]:
-    """Reject contaminated problems of a new batch in place; returns counts per reason."""
+    """Mark contaminated problems of a new batch in place; returns rejections per reason.
+
+    Every problem that leaks a benchmark records it (`contaminated_with`); those still kept are
+    rejected with `decontam.<name>`, those already rejected keep their first reason.
+    """
     rejected: Counter[str] = Counter()
     if not problems or not registered(con):
         return rejected
-    for position, match in find_matches(con, [p.question for p in problems], prints, config).items():
+    questions = [p.metadata.get("question_raw", p.question) for p in problems]
+    for position, match in find_matches(con, questions, prints, config).items():
         problem = problems[position]
-        problem.reject(f"decontam.{match.benchmark}")
         problem.contaminated_with = match.problem_id
         problem.metadata.update(_note(match))
-        rejected[problem.reject_reason] += 1
+        if problem.clean_status == "kept":
+            problem.reject(f"decontam.{match.benchmark}")
+            rejected[problem.reject_reason] += 1
     return rejected
 
 
@@ -144,7 +194,7 @@ class BenchmarkReport:
     name: str
     problems: int
     rechecked: int = 0
-    contaminated: Counter[str] = field(default_factory=Counter)
+    contaminated: dict[str, int] = field(default_factory=dict)  # a plain dict: asdict() breaks Counter
 
 
 def _index_benchmark(con: duckdb.DuckDBPyConnection, name: str, config: CleaningConfig) -> int:
@@ -172,12 +222,18 @@ def _index_benchmark(con: duckdb.DuckDBPyConnection, name: str, config: Cleaning
             con.execute("INSERT INTO benchmark_ngrams SELECT * FROM srpo_bench_ngrams")
         finally:
             con.unregister("srpo_bench_ngrams")
-    index_store.insert_fingerprints(con, fingerprints(problems, config.dedup))
+    index_store.insert_fingerprints(con, fingerprints(problems, config.dedup), may_exist=True)
     return len(problems)
 
 
 def register_benchmark(
-    catalog: Catalog, *, name: str, source: str, split: str | None, config: CleaningConfig
+    catalog: Catalog,
+    *,
+    name: str,
+    source: str,
+    split: str | None,
+    config: CleaningConfig,
+    recheck: bool = True,
 ) -> BenchmarkReport:
     """Mark a source (optionally one split) as benchmark NAME, index it, re-check the catalog."""
     check_name(name)
@@ -193,11 +249,12 @@ def register_benchmark(
             [name, source, split, config.decontam.ngram, count, utcnow()],
         )
     report = BenchmarkReport(name=name, problems=count)
-    recheck(catalog, name=name, config=config, report=report)
+    if recheck:
+        recheck_catalog(catalog, name=name, config=config, report=report)
     return report
 
 
-def recheck(catalog: Catalog, *, name: str, config: CleaningConfig, report: BenchmarkReport) -> None:
+def recheck_catalog(catalog: Catalog, *, name: str, config: CleaningConfig, report: BenchmarkReport) -> None:
     """Check every training problem against benchmark NAME, one committed batch at a time."""
     offset = 0
     while True:
@@ -237,5 +294,6 @@ def _recheck_rows(
             contaminated_with=match.problem_id, note=_note(match), reject=reject,
         ))  # fmt: skip
         if reject:
-            report.contaminated[f"decontam.{name}"] += 1
+            reason = f"decontam.{name}"
+            report.contaminated[reason] = report.contaminated.get(reason, 0) + 1
     index_store.apply_updates(con, updates)

@@ -59,13 +59,21 @@ def _rank(*, verified: bool, has_solution: bool, age: tuple[Any, ...]) -> tuple[
     return (not verified, not has_solution, *age)
 
 
-def _stored_member(stored: StoredProblem, config: DedupConfig) -> Member:
+def _stored_member(
+    stored: StoredProblem, config: DedupConfig, shingle_cache: dict[Key, np.ndarray]
+) -> Member:
+    """A stored problem as a member; its keys come from the index, its shingles from the cache."""
+    shingles = shingle_cache.get(stored.key)
+    if shingles is None:
+        shingles = shingle_cache[stored.key] = shingles_of(stored.question, config)
     return Member(
         key=stored.key, problem_id=stored.problem_id, domain=stored.domain,
-        exact_key=exact_key(stored.domain, stored.question, stored.answer),
-        question_key=question_key(stored.domain, stored.question),
-        numbers=number_signature(stored.question), shingles=shingles_of(stored.question, config),
-        rank=_rank(verified=stored.verified, has_solution=stored.has_solution, age=(0, str(stored.created_at))),
+        exact_key=stored.exact_key or exact_key(stored.domain, stored.question, stored.answer),
+        question_key=stored.question_key or question_key(stored.domain, stored.question),
+        numbers=stored.numbers if stored.numbers is not None else number_signature(stored.question),
+        shingles=shingles,
+        rank=_rank(verified=stored.verified, has_solution=stored.has_solution,
+                   age=(0, str(stored.created_at))),
         movable=not stored.used,
     )  # fmt: skip
 
@@ -167,16 +175,23 @@ def deduplicate(
     problems: Sequence[Problem],
     fingerprints: Sequence[Fingerprint],
     config: DedupConfig,
+    *,
+    shingle_cache: dict[Key, np.ndarray] | None = None,
 ) -> DedupResult:
     """Resolve duplicates among `problems` (new, kept, in input order) and the catalog.
 
     Rejects losers in place (the caller stores the batch) and updates stored representatives
-    that a better new problem replaced. Indexes every fingerprint afterwards.
+    that a better new problem replaced. Indexes every fingerprint afterwards. `shingle_cache`,
+    kept by the caller across batches, saves re-reading the shingles of stored problems that
+    many new ones duplicate.
     """
     resolver = _Resolver(config)
+    cache = shingle_cache if shingle_cache is not None else {}
+    if len(cache) > 500_000:
+        cache.clear()
     candidates = index_store.candidate_keys(con, fingerprints, benchmarks=False)
     stored = {
-        key: _stored_member(row, config)
+        key: _stored_member(row, config, cache)
         for key, row in index_store.fetch_problems(con, {key for _, key in candidates}).items()
     }
     by_position: dict[int, list[Member]] = defaultdict(list)
@@ -191,4 +206,5 @@ def deduplicate(
     for old, new in resolver.repoints:
         index_store.repoint_duplicates(con, old=old, new=new)
     index_store.insert_fingerprints(con, fingerprints)
+    cache.update((f.key, f.shingles) for f in fingerprints)  # later batches will meet these
     return resolver.result

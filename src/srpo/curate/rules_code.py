@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
 
 _FILE_TEXT = re.compile(
     r"\b(?:input|output)\s+files?\b|\b(?:read|reads|write|writes)\s+(?:from|to|into)\s+(?:the\s+|a\s+)?file\b"
-    r"|\b[\w-]+\.(?:txt|in|out|dat)\b|\bfreopen\b",
+    r"|\b[\w-]+\.(?:txt|dat)\b|\b(?:input|output)\.(?:in|out)\b|\bfreopen\b",
     re.IGNORECASE,
 )
 _NETWORK_TEXT = re.compile(
@@ -59,12 +60,14 @@ _ANY_OUTPUT = re.compile(
     r"\b(?:print|output|return)\s+any\b(?!\s+(?:integer|number|line|string)s?\b)"
     r"|\bany\s+(?:of\s+them|one\s+of\s+them|valid\s+(?:answer|solution)|correct\s+(?:answer|solution))\b"
     r"|\bmultiple\s+(?:possible\s+|valid\s+|correct\s+)?(?:answers|solutions)\b"
-    r"|\b(?:answer|solution)s?\s+(?:is|are)\s+not\s+unique\b|\bin\s+any\s+order\b",
+    r"|\b(?:answer|solution)s?\s+(?:is|are)\s+not\s+unique\b"
+    r"|\b(?:return|print|output)\b[^.\n]{0,60}\bin\s+any\s+order\b",
     re.IGNORECASE,
 )
 _TOLERANCE = re.compile(
     r"\b(?:absolute|relative)\s+(?:or\s+(?:absolute|relative)\s+)?error\b"
-    r"|\berror\s+(?:does\s+not|doesn't|should\s+not)\s+exceed\b",
+    r"|\b(?:absolute|relative)\s+difference\s+between\s+(?:your|the\s+jury's|the\s+correct)\b"
+    r"|\b(?:error|difference)\s+(?:does\s+not|doesn't|should\s+not|shouldn't|must\s+not)\s+exceed\b",
     re.IGNORECASE,
 )
 _ORDER_FREE_CHECK = re.compile(r"\bsorted\(|\bset\(|\bCounter\(|\.sort\(")
@@ -73,10 +76,12 @@ _ORDER_FREE_CHECK = re.compile(r"\bsorted\(|\bset\(|\bCounter\(|\.sort\(")
 def parse_solution(solution: str | None) -> ast.AST | None:
     if not solution:
         return None
-    try:
-        return ast.parse(solution)
-    except (SyntaxError, ValueError):
-        return None
+    with warnings.catch_warnings():  # dataset code has invalid escapes like "\d": not our concern
+        warnings.simplefilter("ignore", SyntaxWarning)
+        try:
+            return ast.parse(solution)
+        except (SyntaxError, ValueError):
+            return None
 
 
 def imported_modules(tree: ast.AST | None) -> set[str]:

@@ -17,9 +17,11 @@ import zlib
 
 import numpy as np
 
-_LATEX_SPACING = re.compile(r"\\[,;:!> ]|\\(?:quad|qquad|displaystyle|textstyle|left|right)(?![a-zA-Z])|~")
-_DOLLARS = re.compile(r"\$+|\\[()\[\]]")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# LaTeX spacing and layout commands and maths delimiters: none of them changes a problem.
+_LAYOUT = re.compile(
+    r"\\[,;:!> ]|\\(?:quad|qquad|displaystyle|textstyle|left|right)(?![a-zA-Z])|~|\$+|\\[()\[\]]"
+)
+_THOUSANDS = re.compile(r"(?<=\d)(?:,|\{,\})(?=\d{3}(?!\d))")
 _SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"\\[a-zA-Z]+|[a-z]+|\d+(?:\.\d+)?|[^\sa-z\d]")
 _WORD_OR_NUMBER = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
@@ -30,11 +32,12 @@ _FOLD = np.uint64(1000003)
 
 
 def canonical(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _LATEX_SPACING.sub(" ", text)
-    text = _DOLLARS.sub(" ", text)
-    text = _THOUSANDS.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    if not text.isascii():  # ASCII is already NFKC: most problems skip the normalisation
+        text = unicodedata.normalize("NFKC", text)
+    text = _LAYOUT.sub(" ", text.lower())
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    return " ".join(text.split())
 
 
 def tokens(text: str, *, is_canonical: bool = False) -> list[str]:
@@ -59,20 +62,49 @@ def digest(*parts: str, size: int = 16) -> str:
     return hashlib.blake2b(joined.encode("utf-8"), digest_size=size // 2).hexdigest()
 
 
-def shingle_hashes(token_list: list[str], size: int) -> np.ndarray:
-    """Sorted unique 32-bit hashes of the `size`-token shingles (one for a shorter text).
+_TOKEN_HASHES: dict[str, int] = {}
 
-    Each token is hashed once (crc32) and shingles fold their tokens' hashes with numpy, so a
-    problem costs one C call per token rather than one per shingle.
+
+def _token_hashes(token_list: list[str]) -> np.ndarray:
+    """crc32 of each token, memoised: a corpus repeats the same few thousand words."""
+    cache = _TOKEN_HASHES
+    if len(cache) > 2_000_000:
+        cache.clear()
+    found = [cache.get(token) for token in token_list]
+    if not found:
+        return np.empty(0, dtype=np.uint64)
+    for index, value in enumerate(found):
+        if value is None:
+            token = token_list[index]
+            found[index] = cache[token] = zlib.crc32(token.encode("utf-8"))
+    return np.array(found, dtype=np.uint64)
+
+
+def _fold(hashed: np.ndarray, size: int) -> np.ndarray:
+    grams = []
+    for width in range(1, min(size, len(hashed)) + 1):
+        folded = np.full(len(hashed) - width + 1, width, dtype=np.uint64)
+        for offset in range(width):
+            folded = (folded * _FOLD + hashed[offset : offset + len(folded)]) & MASK32
+        grams.append(folded)
+    return np.unique(np.concatenate(grams).astype(np.uint32))
+
+
+def shingle_hashes(token_list: list[str], size: int) -> np.ndarray:
+    """Sorted unique 32-bit hashes of every token n-gram of length 1 to `size`.
+
+    Short n-grams keep a one-word change from moving a 20-word problem below the threshold;
+    numbers and operators are tokens, so they take part. Tokens are hashed once (crc32,
+    memoised) and n-grams fold their tokens' hashes with numpy.
     """
     if not token_list:
         return np.empty(0, dtype=np.uint32)
-    hashed = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in token_list), dtype=np.uint64, count=len(token_list))
-    width = min(size, len(hashed))
-    folded = np.zeros(len(hashed) - width + 1, dtype=np.uint64)
-    for offset in range(width):
-        folded = (folded * _FOLD + hashed[offset : offset + len(folded)]) & MASK32
-    return np.unique(folded.astype(np.uint32))
+    return _fold(_token_hashes(token_list), size)
+
+
+def shingle_hashes_many(token_lists: list[list[str]], size: int) -> list[np.ndarray]:
+    """`shingle_hashes` of many texts (per text: one big sort across texts measured slower)."""
+    return [shingle_hashes(token_list, size) for token_list in token_lists]
 
 
 def jaccard(first: np.ndarray, second: np.ndarray) -> float:

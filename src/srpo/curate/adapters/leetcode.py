@@ -26,7 +26,9 @@ from itertools import *
 from heapq import *
 from bisect import *
 from math import *
-import collections, functools, itertools, heapq, bisect, math, string, re, random, operator
+from string import *
+from operator import *
+import collections, functools, itertools, heapq, bisect, math, string, re, random, operator, datetime
 """
 
 NODE_HELPERS = '''

@@ -16,6 +16,7 @@ from typing import Any
 
 from srpo.catalog.testspec import AssertTests
 from srpo.curate.adapters.base import Adapter, Draft, field_sets, string_list, text
+from srpo.curate.rules_code import parse_solution
 from srpo.errors import RowError
 
 _SPLITS = ((1, 10, "prompt"), (11, 510, "test"), (511, 600, "validation"), (601, 974, "train"))
@@ -36,8 +37,10 @@ def _task_id(row: Mapping[str, Any]) -> int:
 def _entry_point(first_assert: str) -> str | None:
     """The first non-builtin function the assert calls: the function the task asks for."""
     try:
-        tree = ast.parse(first_assert)
+        tree = parse_solution(first_assert)
     except SyntaxError:
+        return None
+    if tree is None:
         return None
     for node in ast.walk(tree):
         called = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
