@@ -1,0 +1,299 @@
+"""Which isolation this machine allows, and the command line that starts a sandbox with it.
+
+Levels, strongest first (see the package docstring for what each protects against):
+
+- `bwrap`: bubblewrap namespaces (user, PID, network, IPC, UTS, cgroup, mount), a read-only view of
+  the system directories and the Python installation only, a private tmpfs scratch directory,
+  dies with its parent, no further user namespaces, a cleared environment.
+- `unshare`: util-linux `unshare` namespaces (user, PID, network, IPC, UTS, mount); the host's
+  files stay visible with the sandbox user's permissions.
+- `rlimits`: a plain process with resource limits and a cleared environment.
+
+When srpo runs as root, sandboxes run as `nobody`: RLIMIT_NPROC does not bind root, and nobody owns
+no files. That needs an interpreter `nobody` may run; when this one lives in a private directory
+(e.g. /root/.pyenv), the same Python version elsewhere (e.g. /usr/bin) is used, and failing that
+the sandbox stays root and says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from srpo.sandbox.limits import DEFAULT_OPTIONS, LEVELS, IsolationLevel, SandboxOptions
+
+_PROBE_PYTHON = (
+    "import json, sys; print(json.dumps([sys.version.split()[0], sys.executable, "
+    "sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})]))"
+)
+_PROBE_OK = "import os; print('srpo-sandbox-ok', os.getpid())"
+_SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+class IsolationUnavailable(RuntimeError):
+    """The isolation level that was asked for cannot run here; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxUser:
+    uid: int
+    gid: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PythonInstall:
+    executable: str
+    version: str
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    argv: list[str]
+    popen: dict[str, Any]
+    config: dict[str, Any]
+    scratch: str | None  # a host folder to remove when the sandbox stops
+
+
+@dataclass(frozen=True, slots=True)
+class IsolationPlan:
+    level: IsolationLevel
+    notes: tuple[str, ...]
+    """Why stronger levels were not used, and anything else a user should know."""
+    python: PythonInstall
+    user: SandboxUser | None
+    """Who programs run as; None: the calling user."""
+    tool: str | None
+    """Path of bwrap or unshare."""
+    options: SandboxOptions
+
+    def summary(self) -> str:
+        who = self.user.name if self.user else f"uid {os.getuid()} (the caller)"
+        python = f"python {self.python.version} at {self.python.executable}"
+        return f"{self.level} ({python}, runs as {who})"
+
+    def launch(self, bootstrap: str) -> Launch:
+        command = [self.python.executable, "-I", "-B", "-c", bootstrap]
+        popen: dict[str, Any] = {
+            "env": {"PATH": _PATH, "LANG": "C.UTF-8"},
+            "start_new_session": True,
+        }
+        if self.user is not None:
+            popen.update(user=self.user.uid, group=self.user.gid, extra_groups=[])
+        if self.level == "bwrap":
+            argv = _bwrap_argv(self.tool or "bwrap", self.python, self.options.scratch_mb) + command
+            return Launch(
+                argv,
+                popen,
+                {"workdir": "/tmp", "wipe": ["/dev/shm"], "seccomp": self.options.seccomp},
+                None,
+            )
+        scratch = tempfile.mkdtemp(prefix="srpo-sandbox-")
+        if self.user is not None:
+            os.chown(scratch, self.user.uid, self.user.gid)
+        popen["cwd"] = scratch
+        popen["env"] = {**popen["env"], "HOME": scratch, "TMPDIR": scratch}
+        argv = command
+        if self.level == "unshare":
+            uid, gid = (self.user.uid, self.user.gid) if self.user else (os.getuid(), os.getgid())
+            argv = [
+                self.tool or "unshare",
+                f"--map-user={uid}",
+                f"--map-group={gid}",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--mount-proc",
+                "--net",
+                "--ipc",
+                "--uts",
+                "--",
+                *command,
+            ]
+        return Launch(
+            argv, popen, {"workdir": scratch, "wipe": [], "seccomp": self.options.seccomp}, scratch
+        )
+
+
+def _bwrap_argv(bwrap: str, python: PythonInstall, scratch_mb: int) -> list[str]:
+    argv = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--as-pid-1",
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        _PATH,
+        "--setenv",
+        "LANG",
+        "C.UTF-8",
+        "--setenv",
+        "HOME",
+        "/tmp",
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+    ]
+    for top in _SYSTEM_TOPS:
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    for path in _ETC_FILES:
+        argv += ["--ro-bind-try", path, path]
+    for prefix in python.prefixes:
+        argv += ["--ro-bind", prefix, prefix]
+    scratch = str(scratch_mb << 20)
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        scratch,
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        scratch,
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        "/tmp",
+    ]
+    return argv
+
+
+def _outside_system(paths: list[str]) -> tuple[str, ...]:
+    """The folders to bind beyond the system ones, without nesting."""
+    kept: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in paths} | set(paths)):
+        if any(path == top or path.startswith(top + "/") for top in _SYSTEM_TOPS):
+            continue
+        if not any(path.startswith(parent + "/") for parent in kept) and os.path.isdir(path):
+            kept.append(path)
+    return tuple(kept)
+
+
+def sandbox_user() -> SandboxUser | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("nobody")
+        return SandboxUser(entry.pw_uid, entry.pw_gid, "nobody")
+    except KeyError:
+        return SandboxUser(65534, 65534, "nobody")
+
+
+def _inspect_python(executable: str, user: SandboxUser | None) -> PythonInstall | None:
+    """The interpreter's version and folders, as seen by `user`; None if `user` cannot run it."""
+    extra: dict[str, Any] = {}
+    if user is not None:
+        extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
+    try:
+        done = subprocess.run(
+            [executable, "-I", "-c", _PROBE_PYTHON],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={"PATH": _PATH},
+            cwd="/",
+            **extra,
+        )
+        version, exe, prefixes = json.loads(done.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    folders = [*prefixes, os.path.dirname(os.path.realpath(exe))]
+    return PythonInstall(executable=executable, version=version, prefixes=_outside_system(folders))
+
+
+def _python_candidates(options: SandboxOptions) -> list[str]:
+    if options.python:
+        return [options.python]
+    same = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    found = [sys.executable, f"/usr/bin/{same}", f"/usr/local/bin/{same}", shutil.which(same)]
+    return list(dict.fromkeys(path for path in found if path))
+
+
+def choose_python(options: SandboxOptions) -> tuple[PythonInstall, SandboxUser | None, list[str]]:
+    user, notes = sandbox_user(), []
+    candidates = _python_candidates(options)
+    for executable in candidates:
+        found = _inspect_python(executable, user)
+        if found is not None:
+            if executable != candidates[0]:
+                who = user.name if user else "the sandbox user"
+                notes.append(
+                    f"{candidates[0]} is not readable by {who}; "
+                    f"programs run on {executable} (Python {found.version})"
+                )
+            return found, user, notes
+    if user is None:
+        raise IsolationUnavailable(f"cannot run {sys.executable}")
+    notes.append(
+        f"no Python that {user.name} may run was found, so sandboxes run as root: "
+        "RLIMIT_NPROC does not bind root, only the zygote's task ceiling limits processes"
+    )
+    found = _inspect_python(sys.executable, None)
+    if found is None:
+        raise IsolationUnavailable(f"cannot run {sys.executable}")
+    return found, None, notes
+
+
+def _probe(plan: IsolationPlan) -> str | None:
+    """None if a sandbox of this plan starts and runs Python here, else the first error line."""
+    launch = plan.launch(_PROBE_OK)
+    try:
+        done = subprocess.run(
+            launch.argv, capture_output=True, text=True, timeout=30, **launch.popen
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return str(error)
+    finally:
+        if launch.scratch:
+            shutil.rmtree(launch.scratch, ignore_errors=True)
+    if "srpo-sandbox-ok" in done.stdout:
+        return None
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return lines[-1] if lines else f"exit code {done.returncode}"
+
+
+@functools.lru_cache(maxsize=8)
+def plan_isolation(options: SandboxOptions = DEFAULT_OPTIONS) -> IsolationPlan:
+    """The strongest level that works here (or the one `options.level` names), with its reasons."""
+    python, user, notes = choose_python(options)
+    wanted = LEVELS if options.level == "auto" else (options.level,)
+    for level in wanted:
+        tool = {"bwrap": shutil.which("bwrap"), "unshare": shutil.which("unshare")}.get(level)
+        if level != "rlimits" and tool is None:
+            hint = " (Debian/Ubuntu: apt-get install bubblewrap)" if level == "bwrap" else ""
+            notes.append(f"{level}: not installed{hint}")
+            continue
+        plan = IsolationPlan(level, tuple(notes), python, user, tool, options)
+        failure = _probe(plan)
+        if failure is None:
+            return plan
+        notes.append(f"{level}: does not start here: {failure}")
+    raise IsolationUnavailable(
+        f"isolation level {options.level!r} is not available: {'; '.join(notes)}"
+    )
