@@ -22,6 +22,7 @@ import json
 import os
 import pwd
 import shutil
+import site
 import subprocess
 import sys
 import tempfile
@@ -30,14 +31,25 @@ from typing import Any
 
 from srpo.sandbox.limits import DEFAULT_OPTIONS, LEVELS, IsolationLevel, SandboxOptions
 
+# Prints the version, the executable, the install folders, and which of the folders given as
+# arguments this user may read.
 _PROBE_PYTHON = (
-    "import json, sys; print(json.dumps([sys.version.split()[0], sys.executable, "
-    "sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})]))"
+    "import json, os, sys; print(json.dumps([sys.version.split()[0], sys.executable, "
+    "sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}), "
+    "[p for p in sys.argv[1:] if os.access(p, os.R_OK | os.X_OK)]]))"
 )
 _PROBE_OK = "import os; print('srpo-sandbox-ok', os.getpid())"
 _SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
 _PATH = "/usr/local/bin:/usr/bin:/bin"
+# glibc reserves 64 MiB of address space per malloc arena, one per thread up to 8 per core; under
+# RLIMIT_AS that would cap a program at a dozen threads long before max_processes.
+_ENV = {"PATH": _PATH, "LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "2"}
+# fmt: off
+_BWRAP_FLAGS = ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                "--new-session", "--as-pid-1", "--hostname", "sandbox", "--clearenv")
+_UNSHARE_FLAGS = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts")
+# fmt: on
 
 
 class IsolationUnavailable(RuntimeError):
@@ -56,6 +68,9 @@ class PythonInstall:
     executable: str
     version: str
     prefixes: tuple[str, ...]
+    """Folders of the installation, beyond the system ones (bound read-only under bwrap)."""
+    extra_paths: tuple[str, ...] = ()
+    """The caller's site-packages, added to `sys.path` when this is a stand-in interpreter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +101,15 @@ class IsolationPlan:
     def launch(self, bootstrap: str) -> Launch:
         command = [self.python.executable, "-I", "-B", "-c", bootstrap]
         popen: dict[str, Any] = {
-            "env": {"PATH": _PATH, "LANG": "C.UTF-8"},
+            "env": dict(_ENV),
             "start_new_session": True,
         }
         if self.user is not None:
             popen.update(user=self.user.uid, group=self.user.gid, extra_groups=[])
         if self.level == "bwrap":
             argv = _bwrap_argv(self.tool or "bwrap", self.python, self.options.scratch_mb) + command
-            return Launch(
-                argv,
-                popen,
-                {"workdir": "/tmp", "wipe": ["/dev/shm"], "seccomp": self.options.seccomp},
-                None,
-            )
+            config = {"workdir": "/tmp", "wipe": ["/dev/shm"], "seccomp": self.options.seccomp}
+            return Launch(argv, popen, {**config, "path": list(self.python.extra_paths)}, None)
         scratch = tempfile.mkdtemp(prefix="srpo-sandbox-")
         if self.user is not None:
             os.chown(scratch, self.user.uid, self.user.gid)
@@ -107,50 +118,16 @@ class IsolationPlan:
         argv = command
         if self.level == "unshare":
             uid, gid = (self.user.uid, self.user.gid) if self.user else (os.getuid(), os.getgid())
-            argv = [
-                self.tool or "unshare",
-                f"--map-user={uid}",
-                f"--map-group={gid}",
-                "--pid",
-                "--fork",
-                "--kill-child",
-                "--mount-proc",
-                "--net",
-                "--ipc",
-                "--uts",
-                "--",
-                *command,
-            ]
-        return Launch(
-            argv, popen, {"workdir": scratch, "wipe": [], "seccomp": self.options.seccomp}, scratch
-        )
+            mapping = [f"--map-user={uid}", f"--map-group={gid}"]
+            argv = [self.tool or "unshare", *mapping, *_UNSHARE_FLAGS, "--", *command]
+        config = {"workdir": scratch, "wipe": [], "seccomp": self.options.seccomp}
+        return Launch(argv, popen, {**config, "path": list(self.python.extra_paths)}, scratch)
 
 
 def _bwrap_argv(bwrap: str, python: PythonInstall, scratch_mb: int) -> list[str]:
-    argv = [
-        bwrap,
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--as-pid-1",
-        "--hostname",
-        "sandbox",
-        "--clearenv",
-        "--setenv",
-        "PATH",
-        _PATH,
-        "--setenv",
-        "LANG",
-        "C.UTF-8",
-        "--setenv",
-        "HOME",
-        "/tmp",
-        "--setenv",
-        "TMPDIR",
-        "/tmp",
-    ]
+    argv = [bwrap, *_BWRAP_FLAGS]
+    for name, value in {**_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
+        argv += ["--setenv", name, value]
     for top in _SYSTEM_TOPS:
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
@@ -161,26 +138,11 @@ def _bwrap_argv(bwrap: str, python: PythonInstall, scratch_mb: int) -> list[str]
     for prefix in python.prefixes:
         argv += ["--ro-bind", prefix, prefix]
     scratch = str(scratch_mb << 20)
-    argv += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        scratch,
-        "--tmpfs",
-        "/tmp",
-        "--size",
-        scratch,
-        "--tmpfs",
-        "/dev/shm",
-        "--remount-ro",
-        "/dev",
-        "--remount-ro",
-        "/",
-        "--chdir",
-        "/tmp",
-    ]
+    # fmt: off
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", scratch, "--tmpfs", "/tmp", "--size", scratch, "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
+    # fmt: on
     return argv
 
 
@@ -205,14 +167,16 @@ def sandbox_user() -> SandboxUser | None:
         return SandboxUser(65534, 65534, "nobody")
 
 
-def _inspect_python(executable: str, user: SandboxUser | None) -> PythonInstall | None:
+def _inspect_python(
+    executable: str, user: SandboxUser | None, extra_paths: tuple[str, ...] = ()
+) -> PythonInstall | None:
     """The interpreter's version and folders, as seen by `user`; None if `user` cannot run it."""
     extra: dict[str, Any] = {}
     if user is not None:
         extra = {"user": user.uid, "group": user.gid, "extra_groups": []}
     try:
         done = subprocess.run(
-            [executable, "-I", "-c", _PROBE_PYTHON],
+            [executable, "-I", "-c", _PROBE_PYTHON, *extra_paths],
             capture_output=True,
             text=True,
             timeout=30,
@@ -220,11 +184,23 @@ def _inspect_python(executable: str, user: SandboxUser | None) -> PythonInstall 
             cwd="/",
             **extra,
         )
-        version, exe, prefixes = json.loads(done.stdout)
+        version, exe, prefixes, readable = json.loads(done.stdout)
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
-    folders = [*prefixes, os.path.dirname(os.path.realpath(exe))]
-    return PythonInstall(executable=executable, version=version, prefixes=_outside_system(folders))
+    folders = [*prefixes, os.path.dirname(os.path.realpath(exe)), *readable]
+    return PythonInstall(
+        executable=executable,
+        version=version,
+        prefixes=_outside_system(folders),
+        extra_paths=tuple(readable),
+    )
+
+
+def _callers_site_packages(version: str) -> tuple[str, ...]:
+    """This environment's site-packages, for a stand-in interpreter of the same minor version."""
+    if version.split(".")[:2] != [str(sys.version_info.major), str(sys.version_info.minor)]:
+        return ()
+    return tuple(path for path in site.getsitepackages() if os.path.isdir(path))
 
 
 def _python_candidates(options: SandboxOptions) -> list[str]:
@@ -243,9 +219,12 @@ def choose_python(options: SandboxOptions) -> tuple[PythonInstall, SandboxUser |
         if found is not None:
             if executable != candidates[0]:
                 who = user.name if user else "the sandbox user"
+                shared = _callers_site_packages(found.version)
+                found = _inspect_python(executable, user, shared) or found
                 notes.append(
-                    f"{candidates[0]} is not readable by {who}; "
-                    f"programs run on {executable} (Python {found.version})"
+                    f"{candidates[0]} is not readable by {who}; programs run on {executable} "
+                    f"(Python {found.version}) with this environment's packages from "
+                    f"{', '.join(found.extra_paths) or 'nowhere (not readable)'}"
                 )
             return found, user, notes
     if user is None:

@@ -74,9 +74,8 @@ def build_filter() -> bytes | None:
         program += [_insn(_JGE_K, 0, 1, _X32_SYSCALL_BIT), deny]
     for position, number in enumerate(numbers):
         remaining = len(numbers) - position - 1
-        program.append(
-            _insn(_JEQ_K, remaining + 1, 0, number)
-        )  # match: jump to the deny at the end
+        # On a match, jump over the remaining checks and the ALLOW to the final deny.
+        program.append(_insn(_JEQ_K, remaining + 1, 0, number))
     program += [_insn(_RET_K, 0, 0, _RET_ALLOW), deny]
     return b"".join(program)
 

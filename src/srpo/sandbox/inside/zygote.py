@@ -89,9 +89,9 @@ class Zygote:
         self.dumpable_off = _prctl(_PR_SET_DUMPABLE, 0)
         if not self.in_pid_namespace:
             _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-        signal.signal(
-            signal.SIGINT, signal.SIG_DFL
-        )  # as PID 1, signals it cannot catch are dropped
+        # As PID 1, signals without a handler are dropped: remove Python's SIGINT handler.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        sys.path.extend(path for path in config.get("path", []) if path not in sys.path)
         for name in PRELOAD:
             importlib.import_module(name)
         self.filter = seccomp.build_filter() if config.get("seccomp", True) else None
