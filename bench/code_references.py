@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 SHARED = Path(
-    os.environ.get("SRPO_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+    os.environ.get(
+        "SRPO_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
 ).resolve()
 DATASETS = {
     "humaneval": ("humaneval", "humaneval/HumanEval.jsonl.gz"),
@@ -86,7 +88,9 @@ def check(name: str, adapter_name: str, path: Path, args: argparse.Namespace) ->
     shown = 0
     for row, result in zip(names, results, strict=True):
         if result.status in ("wrong", "flaky") and shown < args.show:
-            where = f" (line {result.failure.line})" if result.failure and result.failure.line else ""
+            where = (
+                f" (line {result.failure.line})" if result.failure and result.failure.line else ""
+            )
             print(f"{name} {result.status}: {row}: {result.reason[:160]}{where}")
             shown += 1
 

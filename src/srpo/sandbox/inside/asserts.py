@@ -10,9 +10,14 @@ Asserts that run in a loop count once per run.
 from __future__ import annotations
 
 import ast
+import functools
 import operator
+import types
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from srpo.sandbox.inside import integrity
 
 RECORD = "__srpo_record__"
 _VALUE = "__srpo_value__"
@@ -55,6 +60,51 @@ def compile_tests(source: str, filename: str) -> tuple[Any, list[tuple[int, str]
     return compile(tree, filename, "exec"), rewriter.sites
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedTests:
+    """Assert-style tests compiled once in the zygote, shared by every child that runs them."""
+
+    prelude: types.CodeType | None = None
+    tests: types.CodeType | None = None
+    entry_point: types.CodeType | None = None
+    sites: tuple[tuple[int, str], ...] = ()
+    names: frozenset[str] = frozenset()
+    """Names the tests, prelude and entry point mention (what the tamper check compares)."""
+    error: dict[str, Any] | None = None
+    """The error record when the tests, prelude or entry point do not compile."""
+
+
+@functools.lru_cache(maxsize=256)
+def prepare(tests: str, prelude: str, entry_point: str) -> PreparedTests:
+    """Compile tests, prelude and entry point (cached: GRPO grades many programs per problem)."""
+    phase = "prelude"
+    try:
+        prelude_code = compile(prelude, integrity.PRELUDE_FILE, "exec")
+        phase = "tests"
+        tests_code, sites = compile_tests(tests, integrity.TESTS_FILE)
+        phase = "entry"
+        entry_code = compile(entry_point, "<entry_point>", "eval") if entry_point else None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return PreparedTests(
+            error={
+                "kind": "error",
+                "phase": phase,
+                "error": describe(error),
+                "line": getattr(error, "lineno", None),
+            }
+        )
+    names = integrity.names_used(tests_code) | integrity.names_used(prelude_code)
+    if entry_code is not None:
+        names |= integrity.names_used(entry_code)
+    return PreparedTests(
+        prelude=prelude_code,
+        tests=tests_code,
+        entry_point=entry_code,
+        sites=tuple(sites),
+        names=frozenset(names),
+    )
+
+
 def describe(error: BaseException) -> str:
     message = str(error)
     return f"{type(error).__name__}: {message}"[:_TEXT_LIMIT] if message else type(error).__name__
@@ -63,7 +113,7 @@ def describe(error: BaseException) -> str:
 class AssertRecorder:
     """Counts passed and failed asserts; calls `tick` after each (progress for the zygote)."""
 
-    def __init__(self, sites: list[tuple[int, str]], tick: Callable[[], None]) -> None:
+    def __init__(self, sites: tuple[tuple[int, str], ...], tick: Callable[[], None]) -> None:
         self.sites = sites
         self.tick = tick
         self.passed = 0

@@ -30,7 +30,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from srpo.sandbox.inside import asserts, integrity, seccomp
+from srpo.sandbox.inside import asserts, integrity
 
 REPORT_FD = 3
 HARNESS_FAILED = 70  # EX_SOFTWARE
@@ -163,11 +163,15 @@ def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any
 
 def test_namespace(
     namespace: dict[str, Any],
-    snapshot: integrity.Snapshot,
+    setup: dict[str, Any],
+    prepared: asserts.PreparedTests,
+    prelude: integrity.PreludeSnapshot,
     found: list[str],
     recorder: asserts.AssertRecorder,
 ) -> dict[str, Any]:
-    """The program's names (its functions screened), the prelude's originals, pristine builtins."""
+    """The program's names (its functions screened), with the prelude's originals, the real
+    standard modules the tests name, and pristine builtins."""
+    baseline: integrity.Baseline = setup["baseline"]
     names = dict(namespace)
     for name, value in namespace.items():
         if (
@@ -175,37 +179,41 @@ def test_namespace(
             and value.__code__.co_filename == integrity.PROGRAM_FILE
         ):
             names[name] = guarded(value, found)
-    names.update(snapshot.prelude_names())
-    names["__builtins__"] = snapshot.pristine_builtins()
+    names.update(prelude.names)
+    for name in prepared.names.intersection(baseline.modules).intersection(names):
+        names[name] = baseline.modules[name]
+    names["__builtins__"] = dict(baseline.builtins)
     names[asserts.RECORD] = recorder
     return names
 
 
-def run_assert(request: dict[str, Any], reporter: Reporter, watched_modules: list[str]) -> int:
+def run_assert(request: dict[str, Any], reporter: Reporter, setup: dict[str, Any]) -> int:
+    prepared: asserts.PreparedTests = setup["prepared"]
+    if prepared.error is not None:
+        reporter.send(prepared.error)
+        return 1
     nonce, found = request["nonce"], []
     namespace = fresh_namespace()
     phase, filename = "prelude", integrity.PRELUDE_FILE
     try:
-        exec(compile(request.get("prelude") or "", filename, "exec"), namespace)
-        phase, filename = "tests", integrity.TESTS_FILE
-        tests, sites = asserts.compile_tests(request["tests"], filename)
-        recorder = asserts.AssertRecorder(sites, reporter.tick)
-        snapshot = integrity.Snapshot(watched_modules, namespace)
+        exec(prepared.prelude, namespace)
+        prelude = integrity.PreludeSnapshot(namespace)
+        recorder = asserts.AssertRecorder(prepared.sites, reporter.tick)
         phase, filename = "program", integrity.PROGRAM_FILE
         exec(compile(request["source"], filename, "exec"), namespace)
-        names = test_namespace(namespace, snapshot, found, recorder)
+        names = test_namespace(namespace, setup, prepared, prelude, found, recorder)
         phase, filename = "tests", integrity.TESTS_FILE
-        exec(tests, names)
-        entry_point = request.get("entry_point")
-        if entry_point and callable(names.get("check")):
+        exec(prepared.tests, names)
+        if prepared.entry_point is not None and callable(names.get("check")):
             phase = "entry"
-            target = guarded(eval(entry_point, namespace), found)
+            target = guarded(eval(prepared.entry_point, namespace), found)
             phase = "tests"
             names["check"](target)
     except BaseException as error:
         reporter.send(error_record(phase, error, filename))
         return 1
-    tampered = found + [f"the program changed {name}" for name in snapshot.changes()]
+    changed = setup["baseline"].changes(prepared.names) + prelude.changes()
+    tampered = found + [f"the program changed {name}" for name in changed]
     reporter.send(
         {
             "kind": "done",
@@ -258,7 +266,7 @@ def child_main(
         signal.signal(signal.SIGINT, signal.default_int_handler)
         apply_limits(request["limits"], setup["process_allowance"])
         if setup["seccomp"] is not None:
-            seccomp.install(setup["seccomp"])
+            setup["seccomp"].install()
         reporter = Reporter(REPORT_FD)
         mode = request["mode"]
         if mode == "script":
@@ -266,7 +274,7 @@ def child_main(
         elif mode == "call":
             status = run_call(request, reporter)
         else:
-            status = run_assert(request, reporter, setup["watched_modules"])
+            status = run_assert(request, reporter, setup)
     except BaseException:
         try:
             traceback.print_exc()

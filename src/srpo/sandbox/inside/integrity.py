@@ -2,10 +2,12 @@
 
 Two checks, both made inside the program's own process (where assert-style tests must run):
 
-- `Snapshot`: the identity of every function and class in `builtins`, in the standard modules the
-  zygote preloads, and in the prelude's namespace (and each prelude class's attributes and each
-  prelude function's code). A program that patches `builtins.abs`, `math.isclose` or the prelude's
-  `is_same_tree` is reported.
+- `Baseline` (built once in the zygote) and `PreludeSnapshot` (per run): the identity of every
+  function and class in `builtins`, of the attributes of the preloaded standard modules that the
+  tests or the prelude name, and of what the prelude defined (each prelude class's attributes and
+  each prelude function's code). A program that patches `builtins.abs`, `math.isclose` or the
+  prelude's `is_same_tree` is reported. Only named module attributes are compared because every
+  object a forked child touches costs it a copied page.
 - `suspicious_value`: a value returned to the tests must not contain an instance of a class whose
   comparison, truth or arithmetic methods come from code the program made (an "always equal"
   object). Classes from real source files (the standard library) and from the prelude are fine.
@@ -70,47 +72,62 @@ def _watched(namespace: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in namespace.items() if _watchable(value)}
 
 
-class Snapshot:
-    """What builtins, preloaded modules and the prelude looked like before the program ran."""
+def names_used(code: types.CodeType) -> set[str]:
+    """Every global or attribute name that `code` and the code nested in it mention."""
+    found, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        found.update(current.co_names)
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    return found
 
-    def __init__(self, module_names: Iterable[str], prelude: Mapping[str, Any]) -> None:
-        self._all_builtins = vars(builtins).copy()
-        self._builtins = _watched(self._all_builtins)
-        self._modules = {
-            name: _watched(vars(sys.modules[name])) for name in module_names if name in sys.modules
-        }
-        self._prelude = _watched(prelude)
+
+class Baseline:
+    """Builtins and the preloaded modules as they were in the zygote, before any program ran."""
+
+    def __init__(self, module_names: Iterable[str]) -> None:
+        self.builtins = vars(builtins).copy()
+        self._watched_builtins = _watched(self.builtins)
+        self.modules = {name: sys.modules[name] for name in module_names if name in sys.modules}
+        self._module_items = {name: _watched(vars(module)) for name, module in self.modules.items()}
+
+    def changes(self, names: set[str]) -> list[str]:
+        """Builtins that now point elsewhere, and module attributes among `names` that do."""
+        found = _changed("builtins", self._watched_builtins, vars(builtins))
+        for module_name, before in self._module_items.items():
+            module = sys.modules.get(module_name)
+            now = vars(module) if module is not None else {}
+            wanted = {name: before[name] for name in names.intersection(before)}
+            found += _changed(module_name, wanted, now)
+        return found
+
+
+class PreludeSnapshot:
+    """What the prelude defined, taken after it ran and before the program does."""
+
+    def __init__(self, prelude: Mapping[str, Any]) -> None:
+        self.names = _watched(prelude)
         # Only what the prelude itself defined (its module is the run's `__main__`); imported
-        # classes are covered by their modules' snapshot.
-        self._prelude_parts = {
-            name: self._parts(value)
-            for name, value in self._prelude.items()
+        # classes and functions are covered by the baseline.
+        self._parts = {
+            name: _parts(value)
+            for name, value in self.names.items()
             if getattr(value, "__module__", None) == "__main__"
         }
 
-    @staticmethod
-    def _parts(value: Any) -> dict[str, Any]:
-        if isinstance(value, types.FunctionType):
-            return {"__code__": value.__code__, "__defaults__": value.__defaults__}
-        if isinstance(value, type):
-            return dict(vars(value))
-        return {}
-
-    def pristine_builtins(self) -> dict[str, Any]:
-        return dict(self._all_builtins)
-
-    def prelude_names(self) -> dict[str, Any]:
-        return dict(self._prelude)
-
     def changes(self) -> list[str]:
-        """Names that now point elsewhere, e.g. `builtins.abs`, `prelude.TreeNode.__eq__`."""
-        found = _changed("builtins", self._builtins, vars(builtins))
-        for name, before in self._modules.items():
-            module = sys.modules.get(name)
-            found += _changed(name, before, vars(module) if module is not None else {})
-        for name, parts in self._prelude_parts.items():
-            found += _changed(f"prelude.{name}", parts, self._parts(self._prelude[name]))
+        found = []
+        for name, parts in self._parts.items():
+            found += _changed(f"prelude.{name}", parts, _parts(self.names[name]))
         return found
+
+
+def _parts(value: Any) -> dict[str, Any]:
+    if isinstance(value, types.FunctionType):
+        return {"__code__": value.__code__, "__defaults__": value.__defaults__}
+    if isinstance(value, type):
+        return dict(vars(value))
+    return {}
 
 
 def _changed(prefix: str, before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:

@@ -29,7 +29,25 @@ def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
-def descendants(root: int) -> list[int]:
+def _children(pid: int) -> list[int] | None:
+    """Direct children from /proc/PID/task/*/children, or None where the kernel lacks it."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
+                found.extend(int(child) for child in handle.read().split())
+        except FileNotFoundError:
+            return None
+        except OSError:
+            continue
+    return found
+
+
+def _descendants_by_scan(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for pid in _all_pids():
         fields = _stat_fields(pid)
@@ -38,6 +56,18 @@ def descendants(root: int) -> list[int]:
     found, frontier = [], [root]
     while frontier:
         kids = children.get(frontier.pop(), [])
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """Every process under `root` (following the tree, not scanning every process here)."""
+    found, frontier = [], [root]
+    while frontier:
+        kids = _children(frontier.pop())
+        if kids is None:
+            return _descendants_by_scan(root)
         found.extend(kids)
         frontier.extend(kids)
     return found

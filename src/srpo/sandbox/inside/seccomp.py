@@ -84,12 +84,25 @@ class _Program(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install(bpf: bytes) -> None:
-    """Install `bpf` on the calling process (inherited by its children); raises OSError."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    buffer = ctypes.create_string_buffer(bpf, len(bpf))
-    program = _Program(len(bpf) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+class Filter:
+    """A filter ready to install, built once in the zygote so that each child only calls prctl."""
+
+    def __init__(self, bpf: bytes) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._buffer = ctypes.create_string_buffer(bpf, len(bpf))
+        self._program = _Program(len(bpf) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
+
+    def install(self) -> None:
+        """Install on the calling process (inherited by its children); raises OSError."""
+        if self._libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+        if self._libc.prctl(
+            _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(self._program), 0, 0
+        ):
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+
+
+def build() -> Filter | None:
+    """The filter for this machine, or None where the architecture is not supported."""
+    bpf = build_filter()
+    return Filter(bpf) if bpf is not None else None
