@@ -15,18 +15,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(
-    os.environ.get(
-        "SRPO_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    )
-).resolve()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import SHARED_DATA, report
+
 DATASETS = {
     "humaneval": ("humaneval", "humaneval/HumanEval.jsonl.gz"),
     "mbpp": ("mbpp", "mbpp/mbpp.jsonl"),
@@ -73,25 +71,23 @@ def check(name: str, adapter_name: str, path: Path, args: argparse.Namespace) ->
     seconds = time.perf_counter() - started
     counts = Counter(result.status for result in results)
     ran = len(items) - sum(1 for r in results if r.status == "unverifiable" and not r.grades)
-    print(f"{name} rows: {len(items) + sum(invalid.values())}")
-    print(f"{name} invalid: {sum(invalid.values())}")
+    report(f"{name} rows", len(items) + sum(invalid.values()))
+    report(f"{name} invalid", sum(invalid.values()))
     for status in ("verified", "wrong", "flaky", "unverifiable"):
-        print(f"{name} {status}: {counts[status]}")
-    print(f"{name} seconds: {seconds:.2f} s")
+        report(f"{name} {status}", counts[status])
+    report(f"{name} time", seconds, "s")
     if ran:
-        print(f"{name} throughput: {ran * args.runs / seconds:.1f} programs/s")
+        report(f"{name} throughput", ran * args.runs / seconds, "programs/s")
     reasons = Counter(r.reason.split(":")[0] for r in results if r.status == "unverifiable")
     for reason, count in reasons.most_common():
-        print(f"{name} unverifiable because: {reason} x{count}")
+        report(f"{name} unverifiable because", f"{reason} x{count}")
     for reason, count in invalid.most_common():
-        print(f"{name} invalid because: {reason} x{count}")
+        report(f"{name} invalid because", f"{reason} x{count}")
     shown = 0
     for row, result in zip(names, results, strict=True):
         if result.status in ("wrong", "flaky") and shown < args.show:
-            where = (
-                f" (line {result.failure.line})" if result.failure and result.failure.line else ""
-            )
-            print(f"{name} {result.status}: {row}: {result.reason[:160]}{where}")
+            where = f" (line {result.failure.line})" if result.failure and result.failure.line else ""
+            report(f"{name} {result.status}", f"{row}: {result.reason[:160]}{where}")
             shown += 1
 
 
@@ -103,14 +99,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N rows of each dataset")
     parser.add_argument("--show", type=int, default=30, help="failures listed per dataset")
     args = parser.parse_args()
-    if not SHARED.is_dir():
-        print(f"skipped: shared datasets not found at {SHARED}")
+    if not SHARED_DATA.is_dir():
+        print(f"skipped: shared datasets not found at {SHARED_DATA} (set SRPO_SHARED_DATA)")
         return
     for name in args.only.split(","):
         adapter_name, relative = DATASETS[name]
-        path = SHARED / relative
+        path = SHARED_DATA / relative
         if not path.is_file():
-            print(f"{name} skipped: {path} not found")
+            report(f"{name} skipped", f"{path} not found")
             continue
         check(name, adapter_name, path, args)
         sys.stdout.flush()

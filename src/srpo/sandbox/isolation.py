@@ -243,9 +243,7 @@ def _probe(plan: IsolationPlan) -> str | None:
     """None if a sandbox of this plan starts and runs Python here, else the first error line."""
     launch = plan.launch(_PROBE_OK)
     try:
-        done = subprocess.run(
-            launch.argv, capture_output=True, text=True, timeout=30, **launch.popen
-        )
+        done = subprocess.run(launch.argv, capture_output=True, text=True, timeout=30, **launch.popen)
     except (OSError, subprocess.SubprocessError) as error:
         return str(error)
     finally:
@@ -273,6 +271,4 @@ def plan_isolation(options: SandboxOptions = DEFAULT_OPTIONS) -> IsolationPlan:
         if failure is None:
             return plan
         notes.append(f"{level}: does not start here: {failure}")
-    raise IsolationUnavailable(
-        f"isolation level {options.level!r} is not available: {'; '.join(notes)}"
-    )
+    raise IsolationUnavailable(f"isolation level {options.level!r} is not available: {'; '.join(notes)}")

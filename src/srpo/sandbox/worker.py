@@ -73,9 +73,7 @@ def _inside_sources() -> dict[str, Any]:
     sources: dict[str, Any] = {"srpo": "", "srpo.sandbox": "", "__modules__": list(_INSIDE)}
     sources["srpo.sandbox.inside"] = package.joinpath("__init__.py").read_text(encoding="utf-8")
     for name in _INSIDE:
-        sources[f"srpo.sandbox.inside.{name}"] = package.joinpath(f"{name}.py").read_text(
-            encoding="utf-8"
-        )
+        sources[f"srpo.sandbox.inside.{name}"] = package.joinpath(f"{name}.py").read_text(encoding="utf-8")
     return sources
 
 
@@ -195,9 +193,7 @@ class Sandbox:
     ) -> RunResult:
         """Run `run` once; never raises for anything the program does."""
         with self._lock:
-            return self._run(
-                run, limits.for_request(timeout_s=timeout_s, total_timeout_s=total_timeout_s)
-            )
+            return self._run(run, limits.for_request(timeout_s=timeout_s, total_timeout_s=total_timeout_s))
 
     def _run(self, run: Run, limits: dict[str, Any]) -> RunResult:
         level = self.plan.level
@@ -227,9 +223,7 @@ class Sandbox:
             )
         except ValueError as error:
             self.stop()
-            return RunResult(
-                outcome="sandbox_error", isolation=level, detail=f"unreadable answer: {error}"
-            )
+            return RunResult(outcome="sandbox_error", isolation=level, detail=f"unreadable answer: {error}")
         if answer is None:
             self.stop()
             return RunResult(

@@ -128,9 +128,7 @@ def _grade(
             failure=CaseFailure(case=None, reason="no fenced python block"),
         )
     with pool.lease() as sandbox:
-        verdict = judge(
-            sandbox, program, tests, limits, stop_at_first_failure=stop_at_first_failure
-        )
+        verdict = judge(sandbox, program, tests, limits, stop_at_first_failure=stop_at_first_failure)
     total = max(verdict.cases_total, 1)
     passed = verdict.status == "passed"
     return CodeGrade(
@@ -202,9 +200,7 @@ def grade_code_batch(
     pool = pool or shared_pool(workers)
 
     def grade(item: CodeItem) -> CodeGrade:
-        return grade_code(
-            item, limits=limits, pool=pool, stop_at_first_failure=stop_at_first_failure
-        )
+        return grade_code(item, limits=limits, pool=pool, stop_at_first_failure=stop_at_first_failure)
 
     return _in_order(grade, items, pool.size)
 
@@ -276,9 +272,7 @@ def verify_references(
         for _ in range(runs)
         for i in runnable
     ]
-    grades = grade_code_batch(
-        batch, workers=workers, limits=limits, pool=pool, stop_at_first_failure=False
-    )
+    grades = grade_code_batch(batch, workers=workers, limits=limits, pool=pool, stop_at_first_failure=False)
     results: list[CodeVerification] = []
     position = {index: slot for slot, index in enumerate(runnable)}
     for index, reason in enumerate(reasons):

@@ -24,9 +24,7 @@ from typing import Any, Literal
 from srpo.catalog.testspec import AssertTests, CallTests, CodeTests, StdioTests, case_count
 from srpo.sandbox import AssertRun, CallRun, Limits, RunResult, Sandbox, ScriptRun
 
-CodeStatus = Literal[
-    "passed", "failed", "timeout", "memory", "runtime_error", "no_code", "sandbox_error"
-]
+CodeStatus = Literal["passed", "failed", "timeout", "memory", "runtime_error", "no_code", "sandbox_error"]
 _EXCERPT = 200
 _OUTCOME_STATUS: dict[str, CodeStatus] = {
     "timeout": "timeout",
@@ -206,9 +204,7 @@ def _assert_verdict(result: RunResult) -> tuple[CodeStatus, CaseFailure | None]:
     summary = result.asserts
     if result.error is not None or summary is None or not result.completed:
         error = result.error or {}
-        reason = str(
-            error.get("error") or "the harness did not confirm that the tests ran to the end"
-        )
+        reason = str(error.get("error") or "the harness did not confirm that the tests ran to the end")
         status: CodeStatus = "failed" if reason.startswith("AssertionError") else "runtime_error"
         return status, CaseFailure(case=None, reason=excerpt(reason), line=error.get("line"))
     if summary.tampered:
@@ -224,9 +220,7 @@ def _assert_verdict(result: RunResult) -> tuple[CodeStatus, CaseFailure | None]:
 
 
 def judge_assert(sandbox: Sandbox, program: str, tests: AssertTests, limits: Limits) -> Judgement:
-    run = AssertRun(
-        source=program, tests=tests.code, entry_point=tests.entry_point, prelude=tests.prelude
-    )
+    run = AssertRun(source=program, tests=tests.code, entry_point=tests.entry_point, prelude=tests.prelude)
     result = sandbox.run(run, limits)
     status, failure = _assert_verdict(result)
     summary = result.asserts

@@ -16,9 +16,7 @@ MAX_FRAME = 512 << 20
 
 
 def encode_frame(value: Any) -> bytes:
-    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8", "surrogatepass"
-    )
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     return HEADER.pack(len(data)) + data
 
 

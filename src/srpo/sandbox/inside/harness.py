@@ -174,10 +174,7 @@ def test_namespace(
     baseline: integrity.Baseline = setup["baseline"]
     names = dict(namespace)
     for name, value in namespace.items():
-        if (
-            isinstance(value, types.FunctionType)
-            and value.__code__.co_filename == integrity.PROGRAM_FILE
-        ):
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename == integrity.PROGRAM_FILE:
             names[name] = guarded(value, found)
     names.update(prelude.names)
     for name in prepared.names.intersection(baseline.modules).intersection(names):
@@ -254,9 +251,7 @@ def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
     os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))
 
 
-def child_main(
-    request: dict[str, Any], pipes: tuple[int, int, int, int], setup: dict[str, Any]
-) -> None:
+def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup: dict[str, Any]) -> None:
     """Entry of the forked child; never returns."""
     status = HARNESS_FAILED
     try:

@@ -62,9 +62,7 @@ _MAX_VISITS = 200_000
 
 
 def _watchable(value: Any) -> bool:
-    return isinstance(
-        value, (types.FunctionType, types.BuiltinFunctionType, type, types.ModuleType)
-    )
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type, types.ModuleType))
 
 
 def _watched(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,11 +129,7 @@ def _parts(value: Any) -> dict[str, Any]:
 
 
 def _changed(prefix: str, before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
-    return [
-        f"{prefix}.{name}"
-        for name, value in before.items()
-        if name not in now or now[name] is not value
-    ]
+    return [f"{prefix}.{name}" for name, value in before.items() if name not in now or now[name] is not value]
 
 
 def _made_by_program(attribute: Any) -> bool:

@@ -155,8 +155,6 @@ def main() -> None:
             return
         try:
             answer = zygote.run(request)
-        except (
-            Exception
-        ) as error:  # report and carry on: one broken request is not the sandbox's end
+        except Exception as error:  # report and carry on: one broken request is not the sandbox's end
             answer = {"outcome": "harness_error", "error": f"{type(error).__name__}: {error}"}
         frames.write_frame(control_out, answer)
