@@ -120,7 +120,14 @@ class IsolationPlan:
             uid, gid = (self.user.uid, self.user.gid) if self.user else (os.getuid(), os.getgid())
             mapping = [f"--map-user={uid}", f"--map-group={gid}"]
             argv = [self.tool or "unshare", *mapping, *_UNSHARE_FLAGS, "--", *command]
-        config = {"workdir": scratch, "wipe": [], "seccomp": self.options.seccomp}
+        # `unshare` itself stays in the user namespace, so RLIMIT_NPROC counts it with the run.
+        tasks_before = 2 if self.level == "unshare" else 1
+        config = {
+            "workdir": scratch,
+            "wipe": [],
+            "seccomp": self.options.seccomp,
+            "tasks_before": tasks_before,
+        }
         return Launch(argv, popen, {**config, "path": list(self.python.extra_paths)}, scratch)
 
 

@@ -34,13 +34,15 @@ def available_cpus() -> int:
 
 
 def _warn_if_weak(plan: IsolationPlan) -> None:
-    if plan.level != "bwrap":
-        warnings.warn(
-            f"srpo sandbox: isolation level {plan.level!r}, not bwrap: {'; '.join(plan.notes)}. "
-            "Run `srpo-curate doctor` for details.",
-            WeakIsolationWarning,
-            stacklevel=3,
-        )
+    if plan.level == "bwrap":
+        return
+    why = "as asked" if plan.options.level == plan.level else "; ".join(plan.notes)
+    warnings.warn(
+        f"srpo sandbox: isolation level {plan.level!r}, not bwrap ({why}). "
+        "Run `srpo-curate doctor` for what that leaves open.",
+        WeakIsolationWarning,
+        stacklevel=3,
+    )
 
 
 class SandboxPool:
@@ -59,6 +61,10 @@ class SandboxPool:
     @property
     def isolation(self) -> str:
         return self.plan.level
+
+    @property
+    def sandboxes(self) -> tuple[Sandbox, ...]:
+        return tuple(self._all)
 
     @contextmanager
     def lease(self) -> Iterator[Sandbox]:

@@ -22,6 +22,8 @@ from importlib import resources
 from typing import IO, Any
 
 from srpo.sandbox.inside import frames
+from srpo.sandbox.inside.processes import children_of as _children
+from srpo.sandbox.inside.processes import descendants as _descendants
 from srpo.sandbox.isolation import IsolationPlan, Launch
 from srpo.sandbox.limits import DEFAULT_LIMITS, Limits
 from srpo.sandbox.runs import AssertSummary, CallOutcome, Run, RunResult, request_for
@@ -180,6 +182,34 @@ class Sandbox:
     @property
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    def members(self) -> list[int]:
+        """Host PIDs of every process in this sandbox, the zygote included (empty when stopped).
+
+        With a PID namespace: every process in the zygote's namespace; without: the zygote and
+        the processes under it. Between runs this is the zygote alone.
+        """
+        if not self.alive:
+            return []
+        launcher = self._process.pid
+        zygote = launcher if self.plan.level == "rlimits" else next(iter(_children(launcher)), None)
+        if zygote is None:
+            return []
+        if self.plan.level == "rlimits":
+            return [zygote, *_descendants(zygote)]
+        try:
+            namespace = os.readlink(f"/proc/{zygote}/ns/pid")
+        except OSError:
+            return []
+        found = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    if os.readlink(f"/proc/{name}/ns/pid") == namespace:
+                        found.append(int(name))
+                except OSError:
+                    continue
+        return found
 
     # ------------------------------------------------------------------------------------ runs
 

@@ -65,6 +65,13 @@ def excerpt(value: Any) -> str:
     return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
 
 
+def status_of_error(error: str) -> CodeStatus:
+    """A false assert is a wrong answer; an exception from the program is a runtime error."""
+    if error.startswith("AssertionError"):
+        return "failed"
+    return "memory" if error.startswith("MemoryError") else "runtime_error"
+
+
 def normalize_output(text: str) -> list[str]:
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     while lines and not lines[-1]:
@@ -174,7 +181,7 @@ def judge_call(sandbox: Sandbox, program: str, tests: CallTests, limits: Limits)
             verdict = _run_failure(result, index) or ("runtime_error", ended)
         elif outcome.error is not None:
             raised = CaseFailure(case=index, reason=excerpt(outcome.error), input=given)
-            verdict = ("runtime_error", raised)
+            verdict = (status_of_error(outcome.error), raised)
         elif not same_value(outcome.value(), expected):
             got = excerpt(outcome.value_json or "")
             wrong = CaseFailure(
@@ -205,15 +212,16 @@ def _assert_verdict(result: RunResult) -> tuple[CodeStatus, CaseFailure | None]:
     if result.error is not None or summary is None or not result.completed:
         error = result.error or {}
         reason = str(error.get("error") or "the harness did not confirm that the tests ran to the end")
-        status: CodeStatus = "failed" if reason.startswith("AssertionError") else "runtime_error"
-        return status, CaseFailure(case=None, reason=excerpt(reason), line=error.get("line"))
+        return status_of_error(reason), CaseFailure(case=None, reason=excerpt(reason), line=error.get("line"))
     if summary.tampered:
         return "failed", CaseFailure(case=None, reason=excerpt(summary.tampered[0]))
     if summary.failed:
         first = summary.first_failure or {}
         reason = excerpt(str(first.get("error", "AssertionError")))
         text = excerpt(str(first.get("text", "")))
-        return "failed", CaseFailure(case=None, reason=reason, got=text, line=first.get("line"))
+        return status_of_error(reason), CaseFailure(
+            case=None, reason=reason, got=text, line=first.get("line")
+        )
     if summary.passed == 0:
         return "failed", CaseFailure(case=None, reason="the tests ran no assert")
     return "passed", None

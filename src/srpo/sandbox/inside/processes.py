@@ -61,6 +61,19 @@ def _descendants_by_scan(root: int) -> list[int]:
     return found
 
 
+def children_of(pid: int) -> list[int]:
+    """Direct children of `pid`, however the kernel lets us find them."""
+    found = _children(pid)
+    if found is None:
+        found = [child for child in _descendants_by_scan(pid) if _parent(child) == pid]
+    return found
+
+
+def _parent(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields is not None else None
+
+
 def descendants(root: int) -> list[int]:
     """Every process under `root` (following the tree, not scanning every process here)."""
     found, frontier = [], [root]

@@ -70,6 +70,7 @@ class Zygote:
         self.workdir: str = config["workdir"]
         self.wipe_folders: list[str] = [self.workdir, *config.get("wipe", [])]
         self.in_pid_namespace = os.getpid() == 1
+        self.tasks_before = int(config.get("tasks_before", 1))
         self.dumpable_off = _prctl(_PR_SET_DUMPABLE, 0)
         if not self.in_pid_namespace:
             _prctl(_PR_SET_CHILD_SUBREAPER, 1)
@@ -99,7 +100,7 @@ class Zygote:
         if uid == 0:
             return None  # RLIMIT_NPROC does not bind root; the task ceiling in `supervise` does
         if self.in_pid_namespace:  # the limit counts this namespace's tasks: us, then the run
-            return 1 + max_processes
+            return self.tasks_before + max_processes
         # Without a namespace it counts every task of our user on the machine; counting them
         # scans /proc, so the count is reused for a second.
         counted_at, count = self._user_tasks
