@@ -235,14 +235,14 @@ def choose_python(options: SandboxOptions) -> tuple[PythonInstall, SandboxUser |
                 )
             return found, user, notes
     if user is None:
-        raise IsolationUnavailable(f"cannot run {sys.executable}")
+        raise IsolationUnavailable(f"cannot run {candidates[0]}")
+    found = _inspect_python(candidates[0], None)
+    if found is None:
+        raise IsolationUnavailable(f"cannot run {candidates[0]}")
     notes.append(
         f"no Python that {user.name} may run was found, so sandboxes run as root: "
         "RLIMIT_NPROC does not bind root, only the zygote's task ceiling limits processes"
     )
-    found = _inspect_python(sys.executable, None)
-    if found is None:
-        raise IsolationUnavailable(f"cannot run {sys.executable}")
     return found, None, notes
 
 

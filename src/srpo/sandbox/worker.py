@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import secrets
 import select
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from importlib import resources
 from typing import IO, Any
 
@@ -68,6 +70,40 @@ main()
 
 class SandboxStartError(RuntimeError):
     """A sandbox did not start; the message carries what it printed."""
+
+
+class _Launcher:
+    """Starts sandbox processes from one long-lived thread.
+
+    bwrap's --die-with-parent is PR_SET_PDEATHSIG, which fires when the *thread* that started the
+    process ends, not the process: a sandbox started from a short-lived worker thread (a grading
+    batch's executor) would be killed when that thread retires.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue[tuple[list[str], dict[str, Any], Future[Any]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="srpo-sandbox-launcher", daemon=True)
+                self._thread.start()
+        started: Future[subprocess.Popen[bytes]] = Future()
+        self._requests.put((argv, kwargs, started))
+        return started.result()
+
+    def _serve(self) -> None:
+        while True:
+            argv, kwargs, started = self._requests.get()
+            try:
+                started.set_result(subprocess.Popen(argv, **kwargs))
+            except BaseException as error:  # handed to the caller, who raises it
+                started.set_exception(error)
+
+
+_LAUNCHER = _Launcher()
 
 
 def _inside_sources() -> dict[str, Any]:
@@ -131,7 +167,7 @@ class Sandbox:
         # The zygote's stderr: read when a start fails, closed when the sandbox stops.
         errors = self._errors = tempfile.TemporaryFile()  # noqa: SIM115
         try:
-            process = subprocess.Popen(
+            process = _LAUNCHER.popen(
                 launch.argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -150,8 +186,7 @@ class Sandbox:
         except (OSError, TimeoutError, ValueError) as error:
             hello = {"error": f"{type(error).__name__}: {error}"}
         if not isinstance(hello, dict) or not hello.get("ready"):
-            errors.seek(0)
-            said = errors.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+            said = self._last_words()
             self.stop()
             raise SandboxStartError(
                 f"the {self.plan.level} sandbox did not start: {' | '.join(said) or hello}"
@@ -178,6 +213,13 @@ class Sandbox:
             self._errors = None
 
     close = stop
+
+    def _last_words(self) -> list[str]:
+        """The last lines the zygote (or bwrap) wrote on stderr."""
+        if self._errors is None:
+            return []
+        self._errors.seek(0)
+        return self._errors.read().decode("utf-8", "replace").strip().splitlines()[-3:]
 
     @property
     def alive(self) -> bool:
@@ -255,12 +297,10 @@ class Sandbox:
             self.stop()
             return RunResult(outcome="sandbox_error", isolation=level, detail=f"unreadable answer: {error}")
         if answer is None:
+            said = " | ".join(self._last_words())
             self.stop()
-            return RunResult(
-                outcome="harness_lost",
-                isolation=level,
-                detail="the sandbox's harness died during the run; restarted",
-            )
+            detail = "the sandbox's harness died during the run; restarted" + (f" ({said})" if said else "")
+            return RunResult(outcome="harness_lost", isolation=level, detail=detail)
         return parse_answer(answer, nonce=nonce, isolation=level)
 
 
