@@ -26,6 +26,8 @@ SQUARE_TESTS = [
     {"type": "call", "fn_name": "f", "cases": [{"args": [3], "expected": 9}]},
     {"type": "assert", "code": "def check(candidate):\n    assert candidate(3) == 9\n", "entry_point": "f"},
 ]
+ALLOWED_ENVIRONMENT = {"PATH", "LANG", "LC_CTYPE", "HOME", "TMPDIR", "PWD", "MALLOC_ARENA_MAX",
+                       "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}  # fmt: skip
 SQUARE = "import sys\ndef f(x):\n    return x * x\nif __name__ == '__main__' and not sys.stdin.isatty():\n"
 SQUARE += "    data = sys.stdin.read().split()\n    if data:\n        print(f(int(data[0])))\n"
 
@@ -50,8 +52,9 @@ def test_every_level_available_here_grades_all_formats_and_reports_itself(level)
         for tests in SQUARE_TESTS:
             graded = grade(pool, SQUARE, tests)
             assert (graded.status, graded.isolation) == ("passed", level), graded
-        result = pool.run(ScriptRun(source="import os\nprint(len(os.environ) < 8)"), FAST)
-        assert (result.isolation, result.stdout) == (level, "True\n")
+        result = pool.run(ScriptRun(source="import os\nprint(' '.join(sorted(os.environ)))"), FAST)
+        assert result.isolation == level
+        assert set(result.stdout.split()) <= ALLOWED_ENVIRONMENT
 
 
 def test_weaker_levels_warn_loudly():

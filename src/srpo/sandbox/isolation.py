@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+from srpo.errors import SrpoError
 from srpo.sandbox.limits import DEFAULT_OPTIONS, LEVELS, IsolationLevel, SandboxOptions
 
 # Prints the version, the executable, the install folders, and which of the folders given as
@@ -44,7 +45,9 @@ _ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
 _PATH = "/usr/local/bin:/usr/bin:/bin"
 # glibc reserves 64 MiB of address space per malloc arena, one per thread up to 8 per core; under
 # RLIMIT_AS that would cap a program at a dozen threads long before max_processes.
-_ENV = {"PATH": _PATH, "LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "2"}
+# One thread per numeric library: a program's process and thread budget is max_processes.
+_ENV = {"PATH": _PATH, "LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
 # fmt: off
 _BWRAP_FLAGS = ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
                 "--new-session", "--as-pid-1", "--hostname", "sandbox", "--clearenv")
@@ -52,7 +55,7 @@ _UNSHARE_FLAGS = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net", "-
 # fmt: on
 
 
-class IsolationUnavailable(RuntimeError):
+class IsolationUnavailable(SrpoError, RuntimeError):
     """The isolation level that was asked for cannot run here; the message says why."""
 
 
@@ -131,8 +134,19 @@ class IsolationPlan:
         return Launch(argv, popen, {**config, "path": list(self.python.extra_paths)}, scratch)
 
 
+@functools.cache
+def _bwrap_options(bwrap: str) -> frozenset[str]:
+    try:
+        done = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(word for word in (done.stdout + done.stderr).split() if word.startswith("--"))
+
+
 def _bwrap_argv(bwrap: str, python: PythonInstall, scratch_mb: int) -> list[str]:
-    argv = [bwrap, *_BWRAP_FLAGS]
+    # --disable-userns came with bubblewrap 0.8; seccomp refuses unshare(2) either way.
+    known = _bwrap_options(bwrap)
+    argv = [bwrap, *(flag for flag in _BWRAP_FLAGS if flag in known or not flag.startswith("--disable"))]
     for name, value in {**_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
         argv += ["--setenv", name, value]
     for top in _SYSTEM_TOPS:

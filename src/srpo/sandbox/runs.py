@@ -110,3 +110,66 @@ class RunResult:
     detail: str = ""
     """Why the sandbox itself failed or had to be restarted."""
     records: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+
+
+def _records(report: str) -> list[dict[str, Any]]:
+    found = []
+    for line in report.splitlines():
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                found.append(record)
+    return found
+
+
+def _outcome(answer: dict[str, Any], error: dict[str, Any] | None) -> str:
+    outcome = answer.get("outcome")
+    if outcome == "harness_error":
+        return "sandbox_error"
+    if outcome != "exited":
+        return str(outcome)
+    if answer.get("signal") == 24:  # SIGXCPU: over RLIMIT_CPU
+        return "timeout"
+    died_of = str((error or {}).get("error", "")) or (answer.get("stderr") or "").strip()[-200:]
+    if answer.get("exit_code") not in (0, None) and "MemoryError" in died_of:
+        return "memory"
+    return "exited"
+
+
+def parse_answer(answer: dict[str, Any], *, nonce: str, isolation: str) -> RunResult:
+    records = _records(str(answer.get("report", "")))
+    done = next((r for r in records if r.get("kind") == "done" and r.get("nonce") == nonce), None)
+    error = next((r for r in records if r.get("kind") == "error"), None)
+    calls = tuple(
+        CallOutcome(index=int(r.get("index", -1)), value_json=r.get("value"), error=r.get("error"))
+        for r in records
+        if r.get("kind") == "case"
+    )
+    summary = None
+    if done is not None and "passed" in done:
+        summary = AssertSummary(
+            passed=int(done.get("passed", 0)),
+            failed=int(done.get("failed", 0)),
+            first_failure=done.get("first_failure"),
+            tampered=tuple(str(t) for t in done.get("tampered") or ()),
+        )
+    return RunResult(
+        outcome=_outcome(answer, error),
+        isolation=isolation,
+        exit_code=answer.get("exit_code"),
+        signal=answer.get("signal"),
+        wall_s=float(answer.get("wall_s", 0.0)),
+        cpu_s=float(answer.get("cpu_s", 0.0)),
+        stdout=str(answer.get("stdout", "")),
+        stdout_truncated=bool(answer.get("stdout_truncated")),
+        stderr=str(answer.get("stderr", "")),
+        completed=done is not None,
+        calls=calls,
+        asserts=summary,
+        error=error,
+        detail=str(answer.get("error", "")),
+        records=tuple(records),
+    )
