@@ -7,10 +7,11 @@ objects, patched builtins or modules, and forged completion records.
 from __future__ import annotations
 
 import textwrap
+import time
 
 import pytest
 
-from srpo.sandbox import SandboxOptions, SandboxPool, ScriptRun, WeakIsolationWarning
+from srpo.sandbox import Limits, SandboxOptions, SandboxPool, ScriptRun, WeakIsolationWarning
 
 from .conftest import FAST, assert_contained, grade
 
@@ -195,3 +196,17 @@ def test_a_failing_assert_does_not_stop_the_count(pool):
     graded = grade(pool, "def f(x):\n    return 4\n", TWO_ASSERTS)
     assert (graded.status, graded.cases_passed, graded.cases_total) == ("failed", 1, 2)
     assert graded.failure.got == "assert candidate(3) == 9" and graded.failure.line == 3
+
+
+@pytest.mark.slow
+def test_a_stopped_harness_is_killed_and_replaced_by_srpo():
+    # Without a PID namespace a program can freeze its harness; srpo's own deadline still holds.
+    limits = Limits(timeout_s=1.0, total_timeout_s=1.0)
+    with pytest.warns(WeakIsolationWarning), SandboxPool(1, SandboxOptions(level="rlimits")) as weak:
+        started = time.monotonic()
+        source = "import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGSTOP)\n    return x * x\n"
+        graded = grade(weak, source, TWO_ASSERTS, limits)
+        assert (graded.reward, graded.status) == (0.0, "timeout")
+        assert "killed and restarted" in graded.failure.reason
+        assert time.monotonic() - started < limits.total_timeout_s + 8.0
+        assert weak.run(ScriptRun(source="print(6 * 7)"), FAST).stdout == "42\n"

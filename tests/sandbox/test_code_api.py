@@ -110,3 +110,11 @@ def test_limits_are_validated():
     with pytest.raises(ValueError, match="memory_mb"):
         Limits(memory_mb=-1)
     assert Limits(timeout_s=9, total_timeout_s=2).for_request()["timeout_s"] == 2
+
+
+def test_an_item_may_bring_its_own_limits(pool):
+    patient = Limits(timeout_s=3.0, total_timeout_s=3.0)
+    slow = "import time\ndef f(x):\n    time.sleep(1.5)\n    return x * x\n"
+    items = [CodeItem(response=slow, tests=SQUARE, is_code=True),
+             CodeItem(response=slow, tests=SQUARE, is_code=True, limits=patient)]  # fmt: skip
+    assert [g.status for g in grade_code_batch(items, limits=FAST, pool=pool)] == ["timeout", "passed"]

@@ -287,3 +287,13 @@ def test_seccomp_refuses_system_v_shared_memory(pool):
     """)
     result = pool.run(ScriptRun(source=source), FAST)
     assert result.stdout.split() == ["-1", "1"], result  # EPERM
+
+
+def test_cpu_time_limit_backs_up_the_wall_clock(pool):
+    started = time.monotonic()
+    result = pool.run(
+        ScriptRun(source="while True:\n    pass\n"), Limits(timeout_s=20.0, total_timeout_s=20.0, cpu_s=1)
+    )
+    assert result.outcome == "timeout" and result.signal in (9, 24)  # SIGXCPU, then SIGKILL
+    assert time.monotonic() - started < 5.0
+    assert_nothing_left(pool)

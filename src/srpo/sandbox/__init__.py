@@ -9,7 +9,11 @@ fresh nonce with each run, waits with its own deadline, and kills and restarts a
 not answer. `SandboxPool` keeps one sandbox per worker, so interpreter start-up is paid once.
 
 The isolation level in force is a field of every `RunResult` (`isolation`), a warning when it is
-weaker than bubblewrap, and a line of `srpo-curate doctor`.
+weaker than bubblewrap, and a line of `srpo-curate doctor` (`diagnose`), which also runs a probe
+program to show what the level holds. Modules: `limits` (what a run may use), `runs` (what to run
+and what came back), `isolation` (which level, and its command line), `channel` (starting and
+talking to a zygote), `worker` (one sandbox), `pool`, `diagnose`, and `inside` (the code that runs
+in the sandbox, standard library only). Of srpo it imports only the leaf `srpo.errors`.
 
 Protects against (each claim has a test in tests/sandbox/):
 - endless loops and sleeps, also in children that ignore SIGTERM or start a new session: the
@@ -21,7 +25,8 @@ Protects against (each claim has a test in tests/sandbox/):
 - output floods: stdout and stderr are captured up to `max_output_kb`; past that the run stops.
 - disk fills: RLIMIT_FSIZE per file; the scratch directory is a tmpfs of `scratch_mb` (bwrap).
 - reading files outside the scratch directory (bwrap): only /usr, /bin, /lib*, /sbin, two files of
-  /etc and the Python installation are visible, read-only; no /home, /root, /tmp or project files.
+  /etc, the Python installation and its site-packages are visible, read-only; no /home, /root,
+  /tmp or project files.
 - writing outside the scratch directory (bwrap): the whole view is read-only except the scratch.
 - reading the caller's environment: programs get a fresh environment (PATH, LANG, HOME, TMPDIR).
 - network access (bwrap, unshare): a new network namespace has only its own loopback, so even a
@@ -41,11 +46,14 @@ Does not protect against:
 - kernel exploits: namespaces and seccomp reduce the kernel surface, they do not remove it. Run
   untrusted code at scale on machines (or VMs) you can afford to lose.
 - under `unshare`: the host's files stay visible and writable with the sandbox user's rights
-  (world-writable folders such as the host's /tmp included); under `rlimits`, also the network and
-  the other processes of the same user (a program can signal them).
+  (world-writable folders such as the host's /tmp included); under `rlimits`, also the network,
+  the other processes of the same user (a program can signal them), and processes a program
+  leaves behind after killing or stopping its harness (srpo then replaces the harness).
 - a determined program in an assert-style run: the tests run in its interpreter, so one that digs
-  the nonce or the counters out of the harness's memory (gc, frames, ctypes), or names its class's
-  code file after a real file, can fake a pass. stdio and call formats are not exposed to this.
+  the nonce or the counters out of the harness's memory (gc, frames, ctypes), names its class's
+  code file after a real file, hands the tests always-equal objects through a generator or by
+  mutating their arguments, or patches a standard module the tests do not name, can fake a pass.
+  stdio and call formats are not exposed to this: they are judged outside the program's process.
 - timing side channels, CPU cache effects, and CPU time stolen from other runs on the same cores.
 - total memory across concurrent sandboxes: each run is capped, the machine is not (cgroups would
   be needed for that).

@@ -64,6 +64,8 @@ class CodeItem:
     """The problem's tests: parsed, or the catalog's JSON object or string."""
     is_code: bool = False
     """`response` is the program itself: no extraction."""
+    limits: Limits | None = None
+    """This item's own limits (e.g. a problem's time limit); None: the batch's."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +173,7 @@ def grade_code(
     except TestFormatError as error:
         return _error_grade(program, error)
     try:
-        return _grade(program, tests, pool or shared_pool(), limits, stop_at_first_failure)
+        return _grade(program, tests, pool or shared_pool(), item.limits or limits, stop_at_first_failure)
     except Exception as error:  # one broken item must not lose the batch
         return _error_grade(program, error, (pool.isolation if pool else ""))
 
