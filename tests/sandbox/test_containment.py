@@ -297,3 +297,25 @@ def test_cpu_time_limit_backs_up_the_wall_clock(pool):
     assert result.outcome == "timeout" and result.signal in (9, 24)  # SIGXCPU, then SIGKILL
     assert time.monotonic() - started < 5.0
     assert_nothing_left(pool)
+
+
+def test_programs_cannot_leave_files_for_the_next_program(pool):
+    # Without bwrap, /dev/shm is the host's own (see the package docstring): only scratch is wiped,
+    # and this test leaves nothing on the host.
+    folders = [".", "/dev/shm"] if pool.isolation == "bwrap" else ["."]
+    leave = program(f"""
+        import os
+        for folder in {folders!r}:
+            with open(os.path.join(folder, "note-for-later"), "w") as handle:
+                handle.write("answer: 42")
+        for depth in range(2000):  # deeper than recursive clean-up code can go
+            os.mkdir("d")
+            os.chmod(".", 0o500) if depth % 400 == 3 else None
+            os.chdir("d")
+        print("left")
+    """)
+    look = f"import os\nprint(sorted(name for folder in {folders!r} for name in os.listdir(folder)))\n"
+    with pool.lease() as sandbox:
+        assert sandbox.run(ScriptRun(source=leave), FAST).stdout == "left\n"
+        seen = sandbox.run(ScriptRun(source=look), FAST)
+    assert seen.stdout == "[]\n", seen.stdout

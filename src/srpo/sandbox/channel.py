@@ -26,6 +26,7 @@ INSIDE_MODULES = (
     "frames",
     "seccomp",
     "processes",
+    "scratch",
     "integrity",
     "asserts",
     "harness",

@@ -170,6 +170,6 @@ def parse_answer(answer: dict[str, Any], *, nonce: str, isolation: str) -> RunRe
         calls=calls,
         asserts=summary,
         error=error,
-        detail=str(answer.get("error", "")),
+        detail=str(answer.get("error") or answer.get("retire") or ""),
         records=tuple(records),
     )

@@ -9,9 +9,9 @@ Answers are parsed as untrusted JSON; a run counts as complete only with its own
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -19,7 +19,7 @@ import time
 from typing import IO, Any
 
 from srpo.sandbox.channel import BOOTSTRAP, LAUNCHER, FrameReader, inside_sources
-from srpo.sandbox.inside import frames
+from srpo.sandbox.inside import frames, scratch
 from srpo.sandbox.inside.processes import children_of as _children
 from srpo.sandbox.inside.processes import descendants as _descendants
 from srpo.sandbox.isolation import IsolationPlan, Launch
@@ -92,7 +92,8 @@ class Sandbox:
                 if stream is not None:
                     stream.close()
         if self._launch is not None and self._launch.scratch:
-            shutil.rmtree(self._launch.scratch, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                scratch.remove(self._launch.scratch)  # deep folders included
         self._launch = None
         if self._errors is not None:
             self._errors.close()
@@ -187,4 +188,6 @@ class Sandbox:
             self.stop()
             detail = "the sandbox's harness died during the run; restarted" + (f" ({said})" if said else "")
             return RunResult(outcome="harness_lost", isolation=level, detail=detail)
+        if answer.get("retire"):  # the zygote could not clean up after this run and has quit
+            self.stop()
         return parse_answer(answer, nonce=nonce, isolation=level)

@@ -10,19 +10,16 @@ The zygote never runs program code itself, so each run starts from the same clea
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import gc
 import importlib
 import os
-import shutil
 import signal
-import stat
 import sys
 import time
 from typing import Any
 
-from srpo.sandbox.inside import asserts, frames, harness, integrity, processes, seccomp, supervise
+from srpo.sandbox.inside import asserts, frames, harness, integrity, processes, scratch, seccomp, supervise
 
 # What programs and tests import most; children share these pages instead of loading them.
 # fmt: off
@@ -37,32 +34,6 @@ _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
 def _prctl(option: int, value: int) -> bool:
     libc = ctypes.CDLL(None, use_errno=True)
     return libc.prctl(option, value, 0, 0, 0) == 0
-
-
-def _force_remove(function: Any, path: str, _error: Any) -> None:
-    # A program may have taken away its own permissions on a file or folder; give them back.
-    try:
-        os.chmod(os.path.dirname(path) or ".", stat.S_IRWXU)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, stat.S_IRWXU)
-        function(path)
-    except OSError:
-        pass
-
-
-def wipe(folder: str) -> None:
-    """Empty `folder` (which may have been removed or locked down by a program) and keep it."""
-    os.makedirs(folder, exist_ok=True)
-    with contextlib.suppress(OSError):  # a mount point owned by someone else is fine as it is
-        os.chmod(folder, stat.S_IRWXU)
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, onerror=_force_remove)
-        else:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                _force_remove(os.unlink, entry.path, None)
 
 
 class Zygote:
@@ -134,12 +105,14 @@ class Zygote:
         for fd in child_ends:
             os.close(fd)
         stdin_data = str(request.get("stdin") or "").encode("utf-8", "surrogateescape")
+        answer = supervise.supervise(pid, parent_ends, stdin_data, limits, self.in_pid_namespace)
         try:
-            return supervise.supervise(pid, parent_ends, stdin_data, limits, self.in_pid_namespace)
-        finally:
             processes.kill_all(self.in_pid_namespace)
             for folder in self.wipe_folders:
-                wipe(folder)
+                scratch.empty(folder)
+        except Exception as error:  # e.g. a folder it cannot empty: srpo replaces this sandbox
+            answer["retire"] = f"clean-up failed: {type(error).__name__}: {error}"
+        return answer
 
 
 def main() -> None:
@@ -156,6 +129,8 @@ def main() -> None:
             return
         try:
             answer = zygote.run(request)
-        except Exception as error:  # report and carry on: one broken request is not the sandbox's end
-            answer = {"outcome": "harness_error", "error": f"{type(error).__name__}: {error}"}
+        except Exception as error:  # a run it cannot account for: report it, and stop
+            answer = {"outcome": "harness_error", "error": f"{type(error).__name__}: {error}", "retire": True}
         frames.write_frame(control_out, answer)
+        if answer.get("retire"):
+            return  # whatever is left (processes, files) dies with this namespace
