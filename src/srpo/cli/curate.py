@@ -20,6 +20,7 @@ from srpo.cli.common import (
     set_debug,
     split_list,
 )
+from srpo.cli.doctor import doctor
 
 app = typer.Typer(
     name="srpo-curate",
@@ -237,6 +238,9 @@ def stats(
     check_choice("--format", output_format, ("table", "jsonl"))
     with Catalog.open(catalog).reader() as con:
         show_stats(con, as_jsonl=output_format == "jsonl")
+
+
+app.command()(doctor)
 
 
 def main() -> None:

@@ -1,1 +1,99 @@
-"""Isolated execution of untrusted code with resource limits; knows nothing of problems."""
+"""Isolated execution of untrusted Python with resource limits; knows nothing of problems.
+
+How it works: each sandbox is one long-lived interpreter (the zygote) started under the strongest
+isolation the machine allows. For each run it forks a child that sets its rlimits and a seccomp
+filter and runs the program (as a script on stdin, as a function called per case, or under
+assert-style tests); the zygote supervises the child from outside, then kills every process the run
+started and wipes the scratch directories. srpo's own process is the final authority: it sends a
+fresh nonce with each run, waits with its own deadline, and kills and restarts a sandbox that does
+not answer. `SandboxPool` keeps one sandbox per worker, so interpreter start-up is paid once.
+
+The isolation level in force is a field of every `RunResult` (`isolation`), a warning when it is
+weaker than bubblewrap, and a line of `srpo-curate doctor` (`diagnose`), which also runs a probe
+program to show what the level holds. Modules: `limits` (what a run may use), `runs` (what to run
+and what came back), `isolation` (which level, and its command line), `channel` (starting and
+talking to a zygote), `worker` (one sandbox), `pool`, `diagnose`, and `inside` (the code that runs
+in the sandbox, standard library only). Of srpo it imports only the leaf `srpo.errors`.
+
+Protects against (each claim has a test in tests/sandbox/):
+- endless loops and sleeps, also in children that ignore SIGTERM or start a new session: the
+  zygote kills the whole run at the deadline (no progress for `timeout_s`, or `total_timeout_s`);
+  RLIMIT_CPU backs it up; a hung zygote is killed by srpo with everything in its namespaces.
+- fork and thread bombs: RLIMIT_NPROC counts the run's processes and threads (`max_processes`).
+- memory bombs: RLIMIT_AS per process, and the zygote's ceiling on the private memory of all the
+  run's processes together; System V shared memory is refused by seccomp.
+- output floods: stdout and stderr are captured up to `max_output_kb`; past that the run stops.
+- disk fills: RLIMIT_FSIZE per file; the scratch directory is a tmpfs of `scratch_mb` (bwrap).
+- reading files outside the scratch directory (bwrap): only /usr, /bin, /lib*, /sbin, two files of
+  /etc, the Python installation and its site-packages are visible, read-only; no /home, /root,
+  /tmp or project files.
+- writing outside the scratch directory (bwrap): the whole view is read-only except the scratch.
+- reading the caller's environment: programs get a fresh environment (PATH, LANG, HOME, TMPDIR).
+- network access (bwrap, unshare): a new network namespace has only its own loopback, so even a
+  listener on the host's 127.0.0.1 is out of reach.
+- processes left behind: every process of a run is killed and reaped before the next run; in a
+  PID namespace by `kill(-1)` from PID 1, otherwise by walking the tree under a subreaper.
+- killing or tracing the harness: the zygote is PID 1 of its namespace (signals it does not handle
+  are dropped) and non-dumpable (no ptrace, no /proc/PID/mem); ptrace is also refused by seccomp.
+  A program that still brings the harness down fails its run, and the sandbox restarts.
+- faking success: stdio and call results are compared in srpo's process, so expected answers never
+  enter the sandbox; call and assert runs pass only with the run's nonce after the last case, so
+  early exits, `SystemExit(0)` and `os._exit(0)` fail; asserts count one by one; values returned to
+  assert-style tests are screened for always-equal objects; patching builtins, preloaded standard
+  modules or the prelude fails the run.
+
+Does not protect against:
+- kernel exploits: namespaces and seccomp reduce the kernel surface, they do not remove it. Run
+  untrusted code at scale on machines (or VMs) you can afford to lose.
+- under `unshare`: the host's files stay visible and writable with the sandbox user's rights
+  (world-writable folders such as the host's /tmp included); under `rlimits`, also the network,
+  the other processes of the same user (a program can signal them), and processes a program
+  leaves behind after killing or stopping its harness (srpo then replaces the harness).
+- a determined program in an assert-style run: the tests run in its interpreter, so one that digs
+  the nonce or the counters out of the harness's memory (gc, frames, ctypes), names its class's
+  code file after a real file, hands the tests always-equal objects through a generator or by
+  mutating their arguments, or patches a standard module the tests do not name, can fake a pass.
+  stdio and call formats are not exposed to this: they are judged outside the program's process.
+- timing side channels, CPU cache effects, and CPU time stolen from other runs on the same cores.
+- total memory across concurrent sandboxes: each run is capped, the machine is not (cgroups would
+  be needed for that).
+- special judges: stdio outputs are compared as text, so problems with several right answers or
+  tolerant float output need their own checker.
+"""
+
+from srpo.sandbox.isolation import IsolationPlan, IsolationUnavailable, plan_isolation
+from srpo.sandbox.limits import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions
+from srpo.sandbox.pool import SandboxPool, WeakIsolationWarning, available_cpus, shared_pool
+from srpo.sandbox.runs import (
+    AssertRun,
+    AssertSummary,
+    CallOutcome,
+    CallRun,
+    Run,
+    RunResult,
+    ScriptRun,
+)
+from srpo.sandbox.worker import Sandbox, SandboxStartError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_OPTIONS",
+    "AssertRun",
+    "AssertSummary",
+    "CallOutcome",
+    "CallRun",
+    "IsolationPlan",
+    "IsolationUnavailable",
+    "Limits",
+    "Run",
+    "RunResult",
+    "Sandbox",
+    "SandboxOptions",
+    "SandboxPool",
+    "SandboxStartError",
+    "ScriptRun",
+    "WeakIsolationWarning",
+    "available_cpus",
+    "plan_isolation",
+    "shared_pool",
+]

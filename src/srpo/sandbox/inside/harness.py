@@ -1,0 +1,279 @@
+"""The forked child: runs one program in one of three modes, then reports on fd 3.
+
+- `script`: the program runs as `__main__` with the case input on stdin; its stdout is the answer.
+- `call`: the program is loaded, then `fn_name(*args, **kwargs)` is called for each case and the
+  JSON of each return value is reported (the parent compares; expected values never enter here).
+- `assert`: prelude, program, then the (rewritten, see `asserts`) test code, then
+  `check(<entry_point>)` when the tests define `check`. Values returned to the tests are screened
+  for always-equal objects, and builtins, preloaded modules and the prelude are checked for patches.
+
+Call and assert runs end with a `done` record carrying the run's nonce; the parent counts a run as
+complete only when it sees it, so an early exit, `os._exit(0)` or a killed harness never passes.
+Every path out of `child_main` is `os._exit`: a child must never return into the zygote's loop.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import functools
+import json
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+import traceback
+import types
+from collections.abc import Callable
+from typing import Any
+
+from srpo.sandbox.inside import asserts, integrity
+
+REPORT_FD = 3
+HARNESS_FAILED = 70  # EX_SOFTWARE
+
+
+class Reporter:
+    """JSON lines and progress ticks on the report pipe, using references taken before the program
+    runs (a program that patches `os.write` or `json.dumps` does not reach them)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd, self._write, self._dumps = fd, os.write, json.dumps
+        self._clock, self._last_tick = time.monotonic, 0.0
+
+    def send(self, record: dict[str, Any]) -> None:
+        data = (self._dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        view = memoryview(data)
+        while view:
+            view = view[self._write(self._fd, view) :]
+
+    def tick(self) -> None:
+        now = self._clock()
+        if now - self._last_tick >= 0.05:
+            self._last_tick = now
+            self._write(self._fd, b".\n")
+
+
+def fresh_namespace() -> dict[str, Any]:
+    module = types.ModuleType("__main__")
+    module.__dict__["__builtins__"] = builtins
+    sys.modules["__main__"] = module  # so pickle and `__main__` lookups find the program
+    return module.__dict__
+
+
+def exit_status(exit_request: SystemExit) -> int:
+    code = exit_request.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def error_record(phase: str, error: BaseException, filename: str) -> dict[str, Any]:
+    line = next(
+        (
+            frame.lineno
+            for frame in reversed(traceback.extract_tb(error.__traceback__))
+            if frame.filename == filename
+        ),
+        None,
+    )
+    return {"kind": "error", "phase": phase, "error": asserts.describe(error), "line": line}
+
+
+def finish_program() -> None:
+    """What the interpreter does at a normal exit: wait for threads, run atexit, flush."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):  # a program may have closed or replaced them
+            stream.flush()
+
+
+def run_script(request: dict[str, Any], reporter: Reporter) -> int:
+    namespace = fresh_namespace()
+    try:
+        exec(compile(request["source"], integrity.PROGRAM_FILE, "exec"), namespace)
+        status = 0
+    except SystemExit as exit_request:
+        status = exit_status(exit_request)
+    except BaseException as error:
+        traceback.print_exc()
+        reporter.send(error_record("program", error, integrity.PROGRAM_FILE))
+        status = 1
+    finish_program()
+    return status
+
+
+def resolve_function(namespace: dict[str, Any], fn_name: str) -> Callable[..., Any]:
+    """`fn_name` from the program, else a method of its `Solution` class, else an expression."""
+    found = namespace.get(fn_name)
+    if callable(found):
+        return found
+    solution = namespace.get("Solution")
+    if isinstance(solution, type) and hasattr(solution, fn_name):
+        return getattr(solution(), fn_name)
+    if not fn_name.isidentifier():
+        return eval(fn_name, namespace)
+    raise NameError(f"the program defines no function {fn_name!r}")
+
+
+def run_call(request: dict[str, Any], reporter: Reporter) -> int:
+    dumps, nonce = json.dumps, request["nonce"]
+    namespace = fresh_namespace()
+    try:
+        exec(compile(request["source"], integrity.PROGRAM_FILE, "exec"), namespace)
+        function = resolve_function(namespace, request["fn_name"])
+    except BaseException as error:
+        reporter.send(error_record("program", error, integrity.PROGRAM_FILE))
+        return 1
+    for index, (args, kwargs) in enumerate(request["calls"]):
+        try:
+            value = function(*args, **(kwargs or {}))
+            reporter.send({"kind": "case", "index": index, "value": dumps(value, allow_nan=True)})
+        except BaseException as error:  # SystemExit too: a program cannot leave mid-way cleanly
+            reporter.send({"kind": "case", "index": index, "error": asserts.describe(error)})
+    reporter.send({"kind": "done", "nonce": nonce})
+    return 0
+
+
+class Tampering(BaseException):
+    """Raised into the tests when a program hands them a value built to fool a comparison."""
+
+
+def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        value = function(*args, **kwargs)
+        reason = integrity.suspicious_value(value)
+        if reason:
+            found.append(reason)
+            raise Tampering(reason)
+        return value
+
+    return call
+
+
+def test_namespace(
+    namespace: dict[str, Any],
+    setup: dict[str, Any],
+    prepared: asserts.PreparedTests,
+    prelude: integrity.PreludeSnapshot,
+    found: list[str],
+    recorder: asserts.AssertRecorder,
+) -> dict[str, Any]:
+    """The program's names (its functions screened), with the prelude's originals, the real
+    standard modules the tests name, and pristine builtins."""
+    baseline: integrity.Baseline = setup["baseline"]
+    names = dict(namespace)
+    for name, value in namespace.items():
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename == integrity.PROGRAM_FILE:
+            names[name] = guarded(value, found)
+    names.update(prelude.names)
+    for name in prepared.names.intersection(baseline.modules).intersection(names):
+        names[name] = baseline.modules[name]
+    names["__builtins__"] = dict(baseline.builtins)
+    names[asserts.RECORD] = recorder
+    return names
+
+
+def run_assert(request: dict[str, Any], reporter: Reporter, setup: dict[str, Any]) -> int:
+    prepared: asserts.PreparedTests = setup["prepared"]
+    if prepared.error is not None:
+        reporter.send(prepared.error)
+        return 1
+    nonce, found = request["nonce"], []
+    namespace = fresh_namespace()
+    phase, filename = "prelude", integrity.PRELUDE_FILE
+    try:
+        exec(prepared.prelude, namespace)
+        prelude = integrity.PreludeSnapshot(namespace)
+        recorder = asserts.AssertRecorder(prepared.sites, reporter.tick)
+        phase, filename = "program", integrity.PROGRAM_FILE
+        exec(compile(request["source"], filename, "exec"), namespace)
+        names = test_namespace(namespace, setup, prepared, prelude, found, recorder)
+        phase, filename = "tests", integrity.TESTS_FILE
+        exec(prepared.tests, names)
+        if prepared.entry_point is not None and callable(names.get("check")):
+            phase = "entry"
+            target = guarded(eval(prepared.entry_point, namespace), found)
+            phase = "tests"
+            names["check"](target)
+    except BaseException as error:
+        reporter.send(error_record(phase, error, filename))
+        return 1
+    changed = setup["baseline"].changes(prepared.names) + prelude.changes()
+    tampered = found + [f"the program changed {name}" for name in changed]
+    reporter.send(
+        {
+            "kind": "done",
+            "nonce": nonce,
+            "passed": recorder.passed,
+            "failed": recorder.failed,
+            "first_failure": recorder.first_failure,
+            "tampered": tampered,
+        }
+    )
+    return 0
+
+
+def set_limit(which: int, value: int) -> None:
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def apply_limits(limits: dict[str, Any], process_allowance: int | None) -> None:
+    set_limit(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
+    set_limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) << 20)
+    set_limit(resource.RLIMIT_NOFILE, int(limits["max_open_files"]))
+    set_limit(resource.RLIMIT_CORE, 0)
+    set_limit(resource.RLIMIT_MSGQUEUE, 0)
+    cpu = max(1, int(-(-float(limits["cpu_s"]) // 1)))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL a second later
+    if process_allowance is not None:
+        set_limit(resource.RLIMIT_NPROC, process_allowance)
+
+
+def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
+    # Lift all four above the target numbers first, so no dup2 overwrites one still needed.
+    lifted = [os.dup(fd) for fd in (stdin, stdout, stderr, report)]
+    for target, fd in enumerate(lifted):
+        os.dup2(fd, target)
+    os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+
+
+def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup: dict[str, Any]) -> None:
+    """Entry of the forked child; never returns."""
+    status = HARNESS_FAILED
+    try:
+        os.setsid()
+        wire_descriptors(*pipes)
+        os.chdir(setup["workdir"])
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        apply_limits(request["limits"], setup["process_allowance"])
+        if setup["seccomp"] is not None:
+            setup["seccomp"].install()
+        reporter = Reporter(REPORT_FD)
+        mode = request["mode"]
+        if mode == "script":
+            status = run_script(request, reporter)
+        elif mode == "call":
+            status = run_call(request, reporter)
+        else:
+            status = run_assert(request, reporter, setup)
+    except BaseException:
+        try:
+            traceback.print_exc()
+        finally:
+            os._exit(HARNESS_FAILED)
+    finally:
+        os._exit(status)

@@ -1,0 +1,189 @@
+"""Checks that a program did not tamper with what the test code relies on.
+
+Two checks, both made inside the program's own process (where assert-style tests must run):
+
+- `Baseline` (built once in the zygote) and `PreludeSnapshot` (per run): the identity of every
+  function and class in `builtins`, of the attributes of the preloaded standard modules that the
+  tests or the prelude name, and of what the prelude defined (each prelude class's attributes and
+  each prelude function's code). A program that patches `builtins.abs`, `math.isclose` or the
+  prelude's `is_same_tree` is reported. Only named module attributes are compared because every
+  object a forked child touches costs it a copied page.
+- `suspicious_value`: a value returned to the tests must not contain an instance of a class whose
+  comparison, truth or arithmetic methods come from code the program made (an "always equal"
+  object). Classes from real source files (the standard library) and from the prelude are fine.
+
+A program that rewrites the interpreter's memory (ctypes), or compiles its class under a fake file
+name, can get past these; that is listed in `srpo.sandbox`'s "does not protect against".
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import types
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+PROGRAM_FILE = "<program>"
+PRELUDE_FILE = "<prelude>"
+TESTS_FILE = "<tests>"
+_TRUSTED_PSEUDO_FILES = (PRELUDE_FILE, TESTS_FILE)
+
+GUARDED_DUNDERS = frozenset(
+    {
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__bool__",
+        "__len__",
+        "__hash__",
+        "__abs__",
+        "__add__",
+        "__radd__",
+        "__sub__",
+        "__rsub__",
+        "__float__",
+        "__int__",
+        "__index__",
+        "__round__",
+        "__contains__",
+        "__iter__",
+        "__getitem__",
+        "__str__",
+        "__repr__",
+    }
+)
+_PLAIN = (int, float, complex, str, bytes, bool, type(None))
+_HEAPTYPE = 1 << 9
+_MAX_VISITS = 200_000
+
+
+def _watchable(value: Any) -> bool:
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type, types.ModuleType))
+
+
+def _watched(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    # The objects themselves, not their ids: a freed original could hand its id to a patch.
+    return {name: value for name, value in namespace.items() if _watchable(value)}
+
+
+def names_used(code: types.CodeType) -> set[str]:
+    """Every global or attribute name that `code` and the code nested in it mention."""
+    found, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        found.update(current.co_names)
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    return found
+
+
+class Baseline:
+    """Builtins and the preloaded modules as they were in the zygote, before any program ran."""
+
+    def __init__(self, module_names: Iterable[str]) -> None:
+        self.builtins = vars(builtins).copy()
+        self._watched_builtins = _watched(self.builtins)
+        self.modules = {name: sys.modules[name] for name in module_names if name in sys.modules}
+        self._module_items = {name: _watched(vars(module)) for name, module in self.modules.items()}
+
+    def changes(self, names: set[str]) -> list[str]:
+        """Builtins that now point elsewhere, and module attributes among `names` that do."""
+        found = _changed("builtins", self._watched_builtins, vars(builtins))
+        for module_name, before in self._module_items.items():
+            module = sys.modules.get(module_name)
+            now = vars(module) if module is not None else {}
+            wanted = {name: before[name] for name in names.intersection(before)}
+            found += _changed(module_name, wanted, now)
+        return found
+
+
+class PreludeSnapshot:
+    """What the prelude defined, taken after it ran and before the program does."""
+
+    def __init__(self, prelude: Mapping[str, Any]) -> None:
+        self.names = _watched(prelude)
+        # Only what the prelude itself defined (its module is the run's `__main__`); imported
+        # classes and functions are covered by the baseline.
+        self._parts = {
+            name: _parts(value)
+            for name, value in self.names.items()
+            if getattr(value, "__module__", None) == "__main__"
+        }
+
+    def changes(self) -> list[str]:
+        found = []
+        for name, parts in self._parts.items():
+            found += _changed(f"prelude.{name}", parts, _parts(self.names[name]))
+        return found
+
+
+def _parts(value: Any) -> dict[str, Any]:
+    if isinstance(value, types.FunctionType):
+        return {"__code__": value.__code__, "__defaults__": value.__defaults__}
+    if isinstance(value, type):
+        return dict(vars(value))
+    return {}
+
+
+def _changed(prefix: str, before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    return [f"{prefix}.{name}" for name, value in before.items() if name not in now or now[name] is not value]
+
+
+def _made_by_program(attribute: Any) -> bool:
+    if isinstance(attribute, (staticmethod, classmethod)):
+        attribute = attribute.__func__
+    if isinstance(attribute, types.FunctionType):
+        filename = attribute.__code__.co_filename
+        return filename.startswith("<") and filename not in _TRUSTED_PSEUDO_FILES
+    # C-level slots and methods behave as their type says; anything else (a partial, a callable
+    # object) was put there by Python code and is not trusted.
+    c_level = (
+        types.WrapperDescriptorType,
+        types.MethodDescriptorType,
+        types.BuiltinFunctionType,
+        types.MethodWrapperType,
+        type(None),
+    )
+    return not isinstance(attribute, c_level)
+
+
+def suspicious_class(cls: type) -> str | None:
+    for klass in cls.__mro__:
+        if not klass.__flags__ & _HEAPTYPE:
+            continue
+        for name in GUARDED_DUNDERS.intersection(vars(klass)):
+            if _made_by_program(vars(klass)[name]):
+                return f"returned a {cls.__qualname__} whose {name} was written by the program"
+    return None
+
+
+def suspicious_value(value: Any) -> str | None:
+    """Why `value` could fool a comparison in the tests, or None when it is honest data."""
+    stack, seen, visits = [value], set(), 0
+    while stack and visits < _MAX_VISITS:
+        item = stack.pop()
+        visits += 1
+        kind = type(item)
+        if kind in _PLAIN or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if kind.__flags__ & _HEAPTYPE:
+            reason = suspicious_class(kind)
+            if reason:
+                return reason
+        # Read through the base types' own methods, so no method of the program runs here.
+        if isinstance(item, dict):
+            stack.extend(dict.keys(item))
+            stack.extend(dict.values(item))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(list.__iter__(item) if isinstance(item, list) else tuple.__iter__(item))
+        elif isinstance(item, (set, frozenset)):
+            stack.extend(set.__iter__(item) if isinstance(item, set) else frozenset.__iter__(item))
+        if kind.__flags__ & _HEAPTYPE:
+            attributes = getattr(item, "__dict__", None)
+            if type(attributes) is dict:
+                stack.extend(dict.values(attributes))
+    return None

@@ -1,0 +1,116 @@
+"""A pool of sandboxes, one per worker, leased one run sequence at a time.
+
+Each sandbox serves one caller at a time, so a program's runs never overlap another program's in
+the same namespaces. `shared_pool` keeps one pool per (size, options) for the whole process,
+started on first use and stopped at exit, so a trainer calling the reward every step pays the
+sandbox start-up once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from srpo.sandbox.isolation import IsolationPlan, plan_isolation
+from srpo.sandbox.limits import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions
+from srpo.sandbox.runs import Run, RunResult
+from srpo.sandbox.worker import Sandbox
+
+
+class WeakIsolationWarning(RuntimeWarning):
+    """Programs run with less than bubblewrap's isolation; the message says what is missing."""
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _warn_if_weak(plan: IsolationPlan) -> None:
+    if plan.level == "bwrap":
+        return
+    why = "as asked" if plan.options.level == plan.level else "; ".join(plan.notes)
+    warnings.warn(
+        f"srpo sandbox: isolation level {plan.level!r}, not bwrap ({why}). "
+        "Run `srpo-curate doctor` for what that leaves open.",
+        WeakIsolationWarning,
+        stacklevel=3,
+    )
+
+
+class SandboxPool:
+    """`size` sandboxes under one isolation plan; safe to use from many threads."""
+
+    def __init__(self, size: int | None = None, options: SandboxOptions = DEFAULT_OPTIONS) -> None:
+        self.size = size or available_cpus()
+        self.plan = plan_isolation(options)
+        _warn_if_weak(self.plan)
+        self._idle: queue.LifoQueue[Sandbox] = queue.LifoQueue()
+        self._all = [Sandbox(self.plan) for _ in range(self.size)]
+        for sandbox in self._all:
+            self._idle.put(sandbox)
+        self._closed = False
+
+    @property
+    def isolation(self) -> str:
+        return self.plan.level
+
+    @property
+    def sandboxes(self) -> tuple[Sandbox, ...]:
+        return tuple(self._all)
+
+    @contextmanager
+    def lease(self) -> Iterator[Sandbox]:
+        """A sandbox for this caller alone until the block ends."""
+        if self._closed:
+            raise RuntimeError("this SandboxPool is closed")
+        sandbox = self._idle.get()
+        try:
+            yield sandbox
+        finally:
+            self._idle.put(sandbox)
+
+    def run(self, run: Run, limits: Limits = DEFAULT_LIMITS) -> RunResult:
+        with self.lease() as sandbox:
+            return sandbox.run(run, limits)
+
+    def close(self) -> None:
+        self._closed = True
+        for sandbox in self._all:
+            sandbox.stop()
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+_shared: dict[tuple[int, SandboxOptions], SandboxPool] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(size: int | None = None, options: SandboxOptions = DEFAULT_OPTIONS) -> SandboxPool:
+    """The process-wide pool for these settings (created on first use, closed at exit)."""
+    key = (size or available_cpus(), options)
+    with _shared_lock:
+        pool = _shared.get(key)
+        if pool is None:
+            if not _shared:
+                atexit.register(close_shared_pools)
+            pool = _shared[key] = SandboxPool(key[0], options)
+        return pool
+
+
+def close_shared_pools() -> None:
+    with _shared_lock:
+        for pool in _shared.values():
+            pool.close()
+        _shared.clear()

@@ -1,0 +1,193 @@
+"""One sandbox: a zygote process under the chosen isolation, and the parent's side of its protocol.
+
+The parent is the trust anchor. It starts the zygote, sends it the source of
+`srpo.sandbox.inside` (so nothing of srpo needs to be installed where the sandbox runs), sends one
+request per run with a fresh nonce, and waits for the answer with its own deadline: a zygote that
+does not answer in time is killed with everything in it (its namespaces die with it) and restarted.
+Answers are parsed as untrusted JSON; a run counts as complete only with its own nonce.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import tempfile
+import threading
+import time
+from typing import IO, Any
+
+from srpo.sandbox.channel import BOOTSTRAP, LAUNCHER, FrameReader, inside_sources
+from srpo.sandbox.inside import frames, scratch
+from srpo.sandbox.inside.processes import children_of as _children
+from srpo.sandbox.inside.processes import descendants as _descendants
+from srpo.sandbox.isolation import IsolationPlan, Launch
+from srpo.sandbox.limits import DEFAULT_LIMITS, Limits
+from srpo.sandbox.runs import Run, RunResult, parse_answer, request_for
+
+GRACE_S = 5.0  # the zygote's own clean-up after a run, on top of the run's time budget
+
+
+class SandboxStartError(RuntimeError):
+    """A sandbox did not start; the message carries what it printed."""
+
+
+class Sandbox:
+    """One zygote, started on first use and restarted whenever a run leaves it dead or hung."""
+
+    def __init__(self, plan: IsolationPlan) -> None:
+        self.plan = plan
+        self.starts = 0
+        self.hello: dict[str, Any] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._launch: Launch | None = None
+        self._reader: FrameReader | None = None
+        self._errors: IO[bytes] | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        launch = self.plan.launch(BOOTSTRAP)
+        # The zygote's stderr: read when a start fails, closed when the sandbox stops.
+        errors = self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            process = LAUNCHER.popen(
+                launch.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                bufsize=0,
+                **launch.popen,
+            )
+        except OSError as error:
+            raise SandboxStartError(f"cannot start {launch.argv[0]}: {error}") from error
+        self._process, self._launch, self.starts = process, launch, self.starts + 1
+        self._reader = FrameReader(process.stdout.fileno())
+        try:
+            frames.write_frame(process.stdin.fileno(), inside_sources())
+            frames.write_frame(process.stdin.fileno(), launch.config)
+            hello = self._reader.read(time.monotonic() + self.plan.options.start_timeout_s)
+        except (OSError, TimeoutError, ValueError) as error:
+            hello = {"error": f"{type(error).__name__}: {error}"}
+        if not isinstance(hello, dict) or not hello.get("ready"):
+            said = self._last_words()
+            self.stop()
+            raise SandboxStartError(
+                f"the {self.plan.level} sandbox did not start: {' | '.join(said) or hello}"
+            )
+        self.hello = hello
+
+    def stop(self) -> None:
+        """Kill the zygote and, with it, everything in its namespaces."""
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                os.killpg(process.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
+        if self._launch is not None and self._launch.scratch:
+            with contextlib.suppress(OSError):
+                scratch.remove(self._launch.scratch)  # deep folders included
+        self._launch = None
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
+
+    close = stop
+
+    def _last_words(self) -> list[str]:
+        """The last lines the zygote (or bwrap) wrote on stderr."""
+        if self._errors is None:
+            return []
+        self._errors.seek(0)
+        return self._errors.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def members(self) -> list[int]:
+        """Host PIDs of every process in this sandbox, the zygote included (empty when stopped).
+
+        With a PID namespace: every process in the zygote's namespace; without: the zygote and
+        the processes under it. Between runs this is the zygote alone.
+        """
+        if not self.alive:
+            return []
+        launcher = self._process.pid
+        zygote = launcher if self.plan.level == "rlimits" else next(iter(_children(launcher)), None)
+        if zygote is None:
+            return []
+        if self.plan.level == "rlimits":
+            return [zygote, *_descendants(zygote)]
+        try:
+            namespace = os.readlink(f"/proc/{zygote}/ns/pid")
+        except OSError:
+            return []
+        found = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    if os.readlink(f"/proc/{name}/ns/pid") == namespace:
+                        found.append(int(name))
+                except OSError:
+                    continue
+        return found
+
+    # ------------------------------------------------------------------------------------ runs
+
+    def run(
+        self,
+        run: Run,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        timeout_s: float | None = None,
+        total_timeout_s: float | None = None,
+    ) -> RunResult:
+        """Run `run` once; never raises for anything the program does."""
+        with self._lock:
+            return self._run(run, limits.for_request(timeout_s=timeout_s, total_timeout_s=total_timeout_s))
+
+    def _run(self, run: Run, limits: dict[str, Any]) -> RunResult:
+        level = self.plan.level
+        nonce = secrets.token_hex(16)
+        request = frames.encode_frame(request_for(run, nonce=nonce, limits=limits))
+        for attempt in (1, 2):
+            try:
+                if not self.alive:
+                    self.stop()
+                    self.start()
+                frames.write_all(self._process.stdin.fileno(), request)
+                break
+            except SandboxStartError as error:
+                return RunResult(outcome="sandbox_error", isolation=level, detail=str(error))
+            except OSError as error:  # the zygote died between runs: start a fresh one once
+                self.stop()
+                if attempt == 2:
+                    return RunResult(outcome="sandbox_error", isolation=level, detail=str(error))
+        try:
+            answer = self._reader.read(time.monotonic() + limits["total_timeout_s"] + GRACE_S)
+        except TimeoutError:
+            self.stop()
+            return RunResult(
+                outcome="timeout",
+                isolation=level,
+                detail="the sandbox did not answer in time; it was killed and restarted",
+            )
+        except ValueError as error:
+            self.stop()
+            return RunResult(outcome="sandbox_error", isolation=level, detail=f"unreadable answer: {error}")
+        if answer is None:
+            said = " | ".join(self._last_words())
+            self.stop()
+            detail = "the sandbox's harness died during the run; restarted" + (f" ({said})" if said else "")
+            return RunResult(outcome="harness_lost", isolation=level, detail=detail)
+        if answer.get("retire"):  # the zygote could not clean up after this run and has quit
+            self.stop()
+        return parse_answer(answer, nonce=nonce, isolation=level)
