@@ -22,6 +22,7 @@ from srpo.cli.common import (
     split_list,
     write_arrow,
 )
+from srpo.cli.verify_cmds import grade, verify
 
 app = typer.Typer(
     name="srpo-curate",
@@ -176,6 +177,10 @@ def stats(
     check_choice("--format", output_format, ("table", "jsonl"))
     with Catalog.open(catalog).reader() as con:
         show_stats(con, as_jsonl=output_format == "jsonl")
+
+
+app.command()(verify)
+app.command()(grade)
 
 
 def main() -> None:

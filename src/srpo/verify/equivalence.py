@@ -221,8 +221,8 @@ class _Judge:
         words = text_key(gold)
         if words is not None:
             return words == _choice_key(answer) or self.fail("different word answer")
-        if _BASE_NUMERAL.fullmatch(_squash(gold)):
-            return self.fail("different numeral in that base")
+        if _BASE_NUMERAL.fullmatch(_squash(gold)) or _BASE_NUMERAL.fullmatch(_squash(answer)):
+            return self.fail("different numeral or base")  # 28_9 is neither 28 nor 28_{10}
         gold_sides, answer_sides = _equation_sides(gold), _equation_sides(answer)
         if len(gold_sides) > 1 or len(answer_sides) > 1:
             return self._equations(gold_sides, answer_sides)

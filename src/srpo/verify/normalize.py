@@ -4,7 +4,8 @@ Both the gold and the extracted answer go through `normalize_answer`, so the rul
 be consistent, not complete: math delimiters, `\\left`/`\\right`, spacing commands, `\\dfrac`,
 degree signs, percent signs, currency, thousands separators (`10,\\!080`, `1{,}000`, `58,500`),
 `\\mathrm{e}` (Euler's number), unit words after a number (`5\\text{ cm}^2`, `12 apples`), and
-"and"/"or" between values (which become a comma list, so that a list is seen as a list).
+"and"/"or" between values (which become a comma list, so that a list is seen as a list), and
+`x \\in S` (which becomes `S`).
 
 Unit text is only removed when it follows a number and holds no word that changes the meaning
 ("not", "or", "more", ...): `\\text{not } 5` must not become `5`.
@@ -47,6 +48,13 @@ _CONNECTIVE = re.compile(
 )
 _PLAIN_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _WHITESPACE = re.compile(r"\s+")
+_PHANTOM = re.compile(r"\\phantom\s*(?:\{[^{}]*\}|\\[A-Za-z]+|\S)")  # invisible spacing
+_LOOSE_FRAC = re.compile(r"\\frac\s*(\\[a-zA-Z]+|[0-9a-zA-Z])\s*(\\[a-zA-Z]+|[0-9a-zA-Z])")
+_LOOSE_SQRT = re.compile(r"\\sqrt\s*(\\[a-zA-Z]+|[0-9a-zA-Z])")
+_APPROX = re.compile(r"^\s*(?:\\approx|\\simeq|\\sim|=)\s*")
+_FORMATTED_NUMBER = re.compile(
+    r"\\(?:textbf|mathbf|text|textrm|mathrm|boldsymbol)\s*\{\s*\(?\s*([+-]?[\d.,]+)\s*\)?\s*\}"
+)
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z](?:_\{?\w+\}?)?\s*\\in(?![a-zA-Z])\s*")
 
 # Words that may never be dropped as a "unit": they change what the number means.
@@ -60,7 +68,8 @@ _MEANINGFUL = frozenset(
 _TRAILING_TEXT = re.compile(
     r"\\(?:text|textbf|textrm|textnormal|mathrm|mbox)\s*\{([^{}]*)\}(\s*\^\s*\{?\d\}?)?\s*$"
 )
-_TRAILING_WORDS = re.compile(r"(?<=[\d}])\s+((?:[A-Za-z]+\.?\s*)+(?:\^\s*\{?\d\}?)?)\s*$")
+_TRAILING_WORDS = re.compile(r"(?<=\d)\s+((?:[A-Za-z]{2,}\.?\s*)+(?:\^\s*\{?\d\}?)?)\s*$")
+_PLAIN_NUMBER_HEAD = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|\.\d+)")
 _UNIT_BODY = re.compile(r"[A-Za-z][A-Za-z .'/-]*")
 
 
@@ -74,6 +83,10 @@ def normalize_answer(text: str) -> str:
     text = _THOUSANDS_MARKUP.sub("", text)
     text = _SPACING.sub(" ", text)
     text = _FRAC.sub(r"\\frac", text)
+    text = _PHANTOM.sub("", text)
+    text = _LOOSE_FRAC.sub(r"\\frac{\1}{\2}", text)  # \frac\pi4 -> \frac{\pi}{4}
+    text = _LOOSE_SQRT.sub(r"\\sqrt{\1}", text)
+    text = _FORMATTED_NUMBER.sub(r"\1", text)  # \textbf{(211)} -> 211
     text = _BINOM.sub(r"\\binom", text)
     text = _DEGREES.sub("", text)
     text = _PERCENT.sub("", text)
@@ -83,7 +96,8 @@ def normalize_answer(text: str) -> str:
     text = _EMPTY_SET.sub(r"\\emptyset", text)
     text = _strip_units(text.strip())
     text = _CONNECTIVE.sub(", ", text)
-    text = _WHITESPACE.sub(" ", text).strip().rstrip(".").strip()
+    text = _WHITESPACE.sub(" ", text).strip().rstrip(".,;").strip()
+    text = _APPROX.sub("", text)
     text = _MEMBERSHIP.sub("", text)  # "x \in [2, 5)" states the set [2, 5)
     if _PLAIN_THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
@@ -114,7 +128,8 @@ def _strip_units(text: str) -> str:
                 text = head
                 continue
         words = _TRAILING_WORDS.search(text)
-        if words and _is_unit(re.sub(r"\^.*", "", words.group(1))):
+        plain_head = words and _PLAIN_NUMBER_HEAD.fullmatch(text[: words.start()].strip())
+        if plain_head and _is_unit(re.sub(r"\^.*", "", words.group(1))):
             text = text[: words.start()].rstrip()
             continue
         break

@@ -14,6 +14,7 @@ import contextlib
 
 from srpo.verify import symbolic
 from srpo.verify.equivalence import GoldError, compare
+from srpo.verify.golds import GoldCheck, GoldTask, check_gold
 
 # Warm the parser and sympy's caches once, in the forkserver; a broken parser shows up later.
 with contextlib.suppress(symbolic.Unparseable):
@@ -28,3 +29,7 @@ def compare_pair(pair: tuple[str, str]) -> tuple[str, str]:
     except GoldError as error:
         return "error", str(error)
     return ("correct" if verdict.equal else "wrong"), verdict.reason
+
+
+def check_gold_task(task: GoldTask) -> GoldCheck:
+    return check_gold(task)
