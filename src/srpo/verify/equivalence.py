@@ -233,19 +233,24 @@ class _Judge:
 
     def _equations(self, gold: list[str], answer: list[str]) -> bool:
         if len(gold) == 1:  # "x = 5", "\frac{10}{2} = 5" for 5; not "2 + 3 = 10" for 10
-            sides = answer[1:] if _is_name(answer[0]) else answer
-            last, others = sides[-1], [s for s in sides[:-1] if not _has_variable(s)]
-            return all(self.scalar(gold[0], side) for side in [*others, last])
+            return self._chain(gold[0], answer)
         if _is_name(gold[0]):
             if len(answer) == 1:
                 return self.scalar(gold[-1], answer[0])
             if _is_name(answer[0]):
                 if _name_key(gold[0]) != _name_key(answer[0]):
                     return self.fail("assigns a different variable")
-                return self.scalar(gold[-1], answer[-1])
+                return self._chain(gold[-1], answer)
         if len(answer) == 1:
             return self.fail("expected an equation")
         return self._algebra("equations_equal", (gold[0], gold[-1]), (answer[0], answer[-1]))
+
+    def _chain(self, value: str, sides: list[str]) -> bool:
+        """An answer `a = b = c` for one value: every side without a variable must equal it
+        (a leading name such as `x` or `f(2)` is what is asked for), and so must the last."""
+        sides = sides[1:] if len(sides) > 1 and _is_name(sides[0]) else sides
+        checked = [side for side in sides[:-1] if not _has_variable(side)] + [sides[-1]]
+        return all(self.scalar(value, side) for side in checked)
 
     def _sets(self, gold: str, answer: str) -> bool:
         return self._algebra("sets_equal", gold, answer)

@@ -53,7 +53,7 @@ _LOOSE_FRAC = re.compile(r"\\frac\s*(\\[a-zA-Z]+|[0-9a-zA-Z])\s*(\\[a-zA-Z]+|[0-
 _LOOSE_SQRT = re.compile(r"\\sqrt\s*(\\[a-zA-Z]+|[0-9a-zA-Z])")
 _APPROX = re.compile(r"^\s*(?:\\approx|\\simeq|\\sim|=)\s*")
 _FORMATTED_NUMBER = re.compile(
-    r"\\(?:textbf|mathbf|text|textrm|mathrm|boldsymbol)\s*\{\s*\(?\s*([+-]?[\d.,]+)\s*\)?\s*\}"
+    r"\\(?:textbf|mathbf|text|textrm|mathrm|boldsymbol)\s*\{\s*\(?\s*([+-]?(?:[\d.,]+|\\infty))\s*\)?\s*\}"
 )
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z](?:_\{?\w+\}?)?\s*\\in(?![a-zA-Z])\s*")
 
@@ -86,13 +86,13 @@ def normalize_answer(text: str) -> str:
     text = _PHANTOM.sub("", text)
     text = _LOOSE_FRAC.sub(r"\\frac{\1}{\2}", text)  # \frac\pi4 -> \frac{\pi}{4}
     text = _LOOSE_SQRT.sub(r"\\sqrt{\1}", text)
+    text = _INFINITY.sub(r"\\infty", text)
     text = _FORMATTED_NUMBER.sub(r"\1", text)  # \textbf{(211)} -> 211
     text = _BINOM.sub(r"\\binom", text)
     text = _DEGREES.sub("", text)
     text = _PERCENT.sub("", text)
     text = _EULER.sub("e", text)
     text = _IMAGINARY.sub("i", text)
-    text = _INFINITY.sub(r"\\infty", text)
     text = _EMPTY_SET.sub(r"\\emptyset", text)
     text = _strip_units(text.strip())
     text = _CONNECTIVE.sub(", ", text)

@@ -249,25 +249,39 @@ def _as_sets_equal(gold: Any, answer: Any) -> bool:
     try:
         gold_set = gold if isinstance(gold, sympy.Set) else _relation_set(gold)
         answer_set = answer if isinstance(answer, sympy.Set) else _relation_set(answer)
-    except (TypeError, ValueError, NotImplementedError):
-        return False
-    if gold_set is None or answer_set is None:
-        return False
-    if gold_set == answer_set:
-        return True
-    difference = gold_set.symmetric_difference(answer_set)
-    return bool(difference.is_empty)
+        if gold_set is None or answer_set is None:
+            return False
+        if gold_set == answer_set:
+            return True
+        return bool(gold_set.symmetric_difference(answer_set).is_empty)
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        return False  # sympy cannot decide an ordering: not shown equal
 
 
 def _relation_set(expr: Any) -> Any:
-    """`x \\le 3` -> (-oo, 3]; None when it is not a relation in one variable."""
+    """`x \\le 3` -> (-oo, 3], `1 < x \\le 2` -> (1, 2]; None unless one variable is bounded by
+    constants. Built by hand because `as_set` gives up on endpoints such as pi^2/8."""
     import sympy
     from sympy.core.relational import Relational
 
-    relations = (Relational, sympy.And, sympy.Or)
-    if not isinstance(expr, relations) or len(expr.free_symbols) != 1:
+    if isinstance(expr, sympy.And):
+        parts = [_relation_set(arg) for arg in expr.args]
+        return None if any(p is None for p in parts) else sympy.Intersection(*parts)
+    if isinstance(expr, sympy.Or):
+        parts = [_relation_set(arg) for arg in expr.args]
+        return None if any(p is None for p in parts) else sympy.Union(*parts)
+    if not isinstance(expr, Relational) or isinstance(expr, sympy.Eq | sympy.Ne):
         return None
-    return expr.as_set()
+    lhs, rhs = expr.lhs, expr.rhs
+    if isinstance(rhs, sympy.Symbol) and not lhs.free_symbols:
+        expr = expr.reversed  # 3 > x  ->  x < 3
+        lhs, rhs = expr.lhs, expr.rhs
+    if not isinstance(lhs, sympy.Symbol) or rhs.free_symbols:
+        return None
+    strict = isinstance(expr, sympy.StrictLessThan | sympy.StrictGreaterThan)
+    if isinstance(expr, sympy.StrictLessThan | sympy.LessThan):
+        return sympy.Interval(-sympy.oo, rhs, right_open=strict)
+    return sympy.Interval(rhs, sympy.oo, left_open=strict)
 
 
 def sets_equal(gold_text: str, answer_text: str) -> bool:
