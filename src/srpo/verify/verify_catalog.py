@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from srpo.catalog.connection import Catalog
 from srpo.catalog.verification import (
@@ -88,7 +88,7 @@ class VerifyReport:
                 for (status, code), n in self.by_reason.most_common()
             ],
             "examples": [
-                {"status": status, "reason_code": code, **vars(example)}
+                {"status": status, "reason_code": code, **asdict(example)}
                 for (status, code), examples in self.examples.items()
                 for example in examples
             ],
