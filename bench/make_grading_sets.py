@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from srpo.verify.boxed import top_level_boxes  # noqa: E402
-from srpo.verify.normalize import normalize_answer, text_key  # noqa: E402
+from srpo.verify.normalize import normalize_answer, text_key, unwrap_text  # noqa: E402
 from srpo.verify.numbers import parse_plain_number  # noqa: E402
 from srpo.verify.structure import (  # noqa: E402
     BareList,
@@ -200,8 +200,8 @@ def fraction_variants(gold: str) -> list[tuple[str, str, bool]]:
     if decimal is not None:
         out.append(("decimal", decimal, True))
     else:
-        out.append(("decimal_6_digits", _rounded(value, 6), True))
-        out.append(("decimal_2_digits", _rounded(value, 2), False))
+        out.append(("decimal_6_significant", _significant(value, 6), True))
+        out.append(("decimal_3_significant", _significant(value, 3), False))
     if a > q:
         whole, rest = divmod(a, q)
         out.append(("mixed_number", f"{sign}{whole}\\frac{{{rest}}}{{{q}}}", True))
@@ -215,8 +215,19 @@ def _terminating(value: Fraction) -> str | None:
     return None
 
 
-def _rounded(value: Fraction, digits: int) -> str:
-    return f"{round(value * 10**digits) / 10**digits:.{digits}f}"
+def _significant(value: Fraction, digits: int) -> str:
+    """`value` rounded to `digits` significant digits, written as a plain decimal."""
+    magnitude = len(str(int(abs(value)))) if abs(value) >= 1 else -_leading_zeros(abs(value))
+    decimals = max(digits - magnitude, 0)
+    return f"{round(value * 10**decimals) / 10**decimals:.{decimals}f}"
+
+
+def _leading_zeros(value: Fraction) -> int:
+    """Zeros right after the decimal point of a value below 1 (0.0033 -> 2)."""
+    zeros = 0
+    while value * 10 ** (zeros + 1) < 1:
+        zeros += 1
+    return zeros
 
 
 def decimal_variants(gold: str) -> list[tuple[str, str, bool]]:
@@ -241,7 +252,11 @@ def _bump_last_digit(text: str) -> str:
 
 
 def _shift_point(text: str) -> str:
-    return str(Fraction(text) * 10).rstrip("0").rstrip(".") if "." in text else text + "0"
+    """The decimal times ten (3.25 -> 32.5, 48.0 -> 480)."""
+    value = Fraction(text) * 10
+    if value.denominator == 1:
+        return str(value.numerator)
+    return _terminating(value) or text + "0"
 
 
 def sympy_variants(gold: str) -> list[tuple[str, str, bool]]:
@@ -385,17 +400,20 @@ def complex_variants(gold: str) -> list[tuple[str, str, bool]]:
         return []
     re_part, sign, im = match.group(1).replace(" ", ""), match.group(2), match.group(3) or "1"
     conjugate = "-" if sign == "+" else "+"
-    return [
+    out = [
         ("imaginary_first", f"{sign}{im}i + {re_part}".lstrip("+"), True),
         ("i_before_number", f"{re_part} {sign} i\\cdot {im}", True),
-        ("conjugate", f"{re_part} {conjugate} {im}i", False),
-        ("swapped_parts", f"{im} {sign} {re_part.lstrip('-')}i", False),
     ]
+    if Fraction(im) != 0:
+        out.append(("conjugate", f"{re_part} {conjugate} {im}i", False))
+    if Fraction(re_part.lstrip("-")) != Fraction(im):  # else swapping gives the same number
+        out.append(("swapped_parts", f"{im} {sign} {re_part.lstrip('-')}i", False))
+    return out
 
 
 def text_variants(gold: str, others: list[str]) -> list[tuple[str, str, bool]]:
     key = text_key(normalize_answer(gold))
-    inner = re.sub(r"\\text\{|\}", "", gold)
+    inner = unwrap_text(gold)
     out = [("bold", f"\\textbf{{{inner}}}", True), ("plain_words", inner, True)]
     if re.fullmatch(r"\(?[A-E]\)?", inner.strip()):
         letter = inner.strip("() ")

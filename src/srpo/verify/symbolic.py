@@ -155,9 +155,9 @@ def _equal(gold: Any, answer: Any, *, decimal_answer: PlainNumber | None = None)
         return _as_sets_equal(gold, answer)
     if not (isinstance(gold, sympy.Expr) and isinstance(answer, sympy.Expr)):
         return False
-    if gold.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or answer.has(
-        sympy.oo, -sympy.oo, sympy.zoo, sympy.nan
-    ):
+    if gold.has(sympy.zoo, sympy.nan) or answer.has(sympy.zoo, sympy.nan):
+        return False  # an undefined value (1/0, 0/0) equals nothing, not even another one
+    if gold.has(sympy.oo, -sympy.oo) or answer.has(sympy.oo, -sympy.oo):
         return sympy.simplify(gold) == sympy.simplify(answer)
     if not gold.free_symbols and not answer.free_symbols:
         return _constants_equal(gold, answer, decimal_answer)
@@ -297,6 +297,8 @@ def equations_equal(gold: tuple[str, str], answer: tuple[str, str]) -> bool:
     a = parse_latex(answer[0]) - parse_latex(answer[1])
     check_size(g)
     check_size(a)
+    if not g.free_symbols or not a.free_symbols:
+        return False  # a statement about numbers ("2 + 3 = 5") is not an equation in unknowns
     if a == 0 or g == 0:
         return g == a
     ratio = sympy.simplify(g / a)
