@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    print(f"machine load at start: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cpus)")
 
     labelled = read_rows("math_labelled.jsonl")
     print(
@@ -212,6 +213,7 @@ def main() -> None:
     rows = [{"label": i["label"]} for i in items]
     print_accuracy("srpo on synthesised", ours_big, rows)
     print_accuracy("math_verify on synthesised", theirs_big, rows)
+    print(f"machine load at end: {os.getloadavg()[0]:.2f} (1 min average)")
     print(f"ratio grade_math: {(len(items) / ours_s) / (len(items) / theirs_s):.2f}")
 
 

@@ -36,6 +36,7 @@ from srpo.verify.structure import (
 )
 
 MAX_ANSWER_CHARS = 1000
+_BARE_NUMBER = re.compile(r"\s*-?\d{1,300}(?:\.\d{1,300})?\s*")
 
 
 class NeedsAlgebra(Exception):
@@ -84,6 +85,9 @@ def prepare_gold(gold: str) -> Prepared:
 def compare(gold: str, answer: str, *, algebra: bool) -> Verdict:
     """Compare an extracted answer with the gold. Raises GoldError, and NeedsAlgebra when
     `algebra` is False and sympy is needed."""
+    if _BARE_NUMBER.fullmatch(gold) and _BARE_NUMBER.fullmatch(answer):
+        equal = numbers_equal(parse_plain_number(gold), parse_plain_number(answer))  # type: ignore[arg-type]
+        return Verdict(equal, "equal" if equal else "different number")  # most golds: no rewriting
     prepared_gold = prepare_gold(gold)
     if len(answer) > MAX_ANSWER_CHARS:
         return Verdict(False, f"answer longer than {MAX_ANSWER_CHARS} characters")
@@ -287,6 +291,7 @@ _NAME = re.compile(r"\s*(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w,]+\}?|')?(?:\s*\([^()
 _COMMAND = re.compile(r"\\[a-zA-Z]+")
 
 
+@lru_cache(maxsize=8192)
 def _squash(text: str) -> str:
     return re.sub(r"\s+|\{\}", "", text).replace("{", "").replace("}", "")
 

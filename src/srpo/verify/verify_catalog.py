@@ -112,7 +112,7 @@ def verify_catalog(
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    from srpo.verify.worker import check_gold_task
+    from srpo.verify.tasks import check_gold_task
 
     started = time.monotonic()
     report = VerifyReport()
