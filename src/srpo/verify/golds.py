@@ -28,7 +28,7 @@ from srpo.verify.structure import BareList, Bracketed, Matrix, Scalar, Shape, Un
 
 _ASKS_FOR_SEVERAL = re.compile(
     r"separated by|separate (?:your|the) answers|comma|semicolon|in (?:increasing|decreasing) "
-    r"order|\b(?:all|both|each|every|list)\b|\b(?:values|solutions|roots|zeros|zeroes|points|"
+    r"order|\b(?:all|both|each|every|list|solve)\b|\b(?:values|solutions|roots|zeros|zeroes|points|"
     r"numbers|integers|answers|pairs|possibilities|intervals)\b",
     re.IGNORECASE,
 )
