@@ -80,7 +80,7 @@ def _command_of(pid: int) -> str | None:
         return None
     words = [w.decode(errors="replace") for w in raw.split(b"\0") if w]
     words = [Path(words[0]).name, *words[1:]] if words else words
-    command = " ".join(words)
+    command = " ".join(" ".join(words).split())  # one line, even for `python -c` scripts
     return command if len(command) <= 80 else command[:77] + "..."
 
 
@@ -113,9 +113,7 @@ def _is_lock_error(error: Exception) -> bool:
     return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
 
 
-def connect(
-    path: Path, *, read_only: bool, lock_timeout: float | None = None
-) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, *, read_only: bool, lock_timeout: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open `path`, retrying while another process holds a conflicting lock."""
     import duckdb
 
@@ -129,9 +127,7 @@ def connect(
                 raise CatalogError(f"cannot open catalog {path}: {_first_line(error)}") from error
             if time.monotonic() >= deadline:
                 holder = describe_lock_holder(path, str(error))
-                raise CatalogLockedError(
-                    lock_message(path, holder, wanted_write=not read_only)
-                ) from error
+                raise CatalogLockedError(lock_message(path, holder, wanted_write=not read_only)) from error
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         except duckdb.Error as error:

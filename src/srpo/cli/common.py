@@ -128,7 +128,9 @@ class _StdoutText:
         sys.stdout.flush()
 
 
-def write_jsonl(rows: Iterable[dict[str, Any]], output: Path | None, json_columns: set[str] = frozenset()) -> int:
+def write_jsonl(
+    rows: Iterable[dict[str, Any]], output: Path | None, json_columns: set[str] = frozenset()
+) -> int:
     count = 0
     with _open_text(output) as handle:
         for row in _json_ready(rows, set(json_columns)):
@@ -218,4 +220,3 @@ class RichReporter:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-

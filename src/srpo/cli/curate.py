@@ -16,11 +16,9 @@ from srpo.cli.common import (
     OUTPUT_FORMATS,
     RichReporter,
     check_choice,
-    print_table,
     run_app,
     set_debug,
     split_list,
-    write_arrow,
 )
 from srpo.cli.verify_cmds import grade, verify
 
@@ -69,15 +67,21 @@ def ingest(
     ],
     adapter: Annotated[
         str | None,
-        typer.Option(help="Adapter (gsm8k, math, math500, aime, deepscaler, humaneval, mbpp, "
-                     "codecontests, leetcode, generic). Auto-detected when omitted."),
+        typer.Option(
+            help="Adapter (gsm8k, math, math500, aime, deepscaler, humaneval, mbpp, "
+            "codecontests, leetcode, generic). Auto-detected when omitted."
+        ),
     ] = None,
-    split: Annotated[str | None, typer.Option(help="Split for every row (default: from the row or file name).")] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Split for every row (default: from the row or file name).")
+    ] = None,
     source_name: Annotated[
         str | None, typer.Option("--source", help="Source name (default: from the file or folder name).")
     ] = None,
     subset: Annotated[str | None, typer.Option(help="Hub datasets: the configuration to read.")] = None,
-    license_name: Annotated[str | None, typer.Option("--license", help="License recorded on every row.")] = None,
+    license_name: Annotated[
+        str | None, typer.Option("--license", help="License recorded on every row.")
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 2000,
     limit: Annotated[int | None, typer.Option(help="Stop after this many rows.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any row was invalid.")] = False,
@@ -124,12 +128,16 @@ def query(
     difficulty: Annotated[
         str | None, typer.Option(help="easy, medium, hard and/or unrated, comma-separated.")
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many rows (table output: 20 unless set).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many rows (table output: 20 unless set).")
+    ] = None,
     columns: Annotated[str | None, typer.Option(help="Columns to show, comma-separated.")] = None,
     sql: Annotated[
         str | None,
-        typer.Option(help="Any read-only SQL over the catalog (tables problems, ingests, invalid_rows, "
-                     "runs, rollouts); the filters above are then ignored."),
+        typer.Option(
+            help="Any read-only SQL over the catalog (tables problems, ingests, invalid_rows, "
+            "runs, rollouts); the filters above are then ignored."
+        ),
     ] = None,
     export: Annotated[
         str | None,

@@ -164,4 +164,3 @@ def show_stats(con: duckdb.DuckDBPyConnection, *, as_jsonl: bool) -> None:
             print_table(rows, result.table.column_names, title=titles[name])
     if not results["sources"].table.num_rows:
         stderr().print("the catalog holds no problems yet: run `srpo-curate ingest SOURCE`")
-

@@ -48,13 +48,17 @@ def _top_folder(relpath: str) -> str | None:
     return parts[0] if len(parts) > 1 and parts[0] != "data" else None
 
 
-def select_files(files: list[SourceFile], *, repo_id: str, subset: str | None, split: str | None) -> list[SourceFile]:
+def select_files(
+    files: list[SourceFile], *, repo_id: str, subset: str | None, split: str | None
+) -> list[SourceFile]:
     """Files of one subset (configuration folder) and split."""
     subsets = sorted({s for f in files if (s := _top_folder(f.relpath))})
     if subset is not None:
         files = [f for f in files if subset in Path(f.relpath).parts]
         if not files:
-            raise HubError(f"dataset {repo_id!r} has no subset {subset!r}; it has: {', '.join(subsets) or '(none)'}")
+            raise HubError(
+                f"dataset {repo_id!r} has no subset {subset!r}; it has: {', '.join(subsets) or '(none)'}"
+            )
     elif len(subsets) > 1:
         raise HubError(f"dataset {repo_id!r} has several subsets ({', '.join(subsets)}): pass --subset")
     if split is not None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from srpo.catalog.records import Problem, make_problem_id
+from srpo.catalog.records import Problem
 from srpo.catalog.testspec import AssertTests, case_count
 
 
@@ -54,7 +54,7 @@ class Pipeline:
                 else:
                     counts.rejected[problem.reject_reason or "unknown"] += 1
         for problem in problems:
-            problem.problem_id = make_problem_id(problem.domain, problem.question)
+            problem.refresh_id()
 
     def counts_dict(self) -> dict[str, dict[str, Any]]:
         return {name: counts.to_dict() for name, counts in self.counts.items()}

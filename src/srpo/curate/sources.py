@@ -48,13 +48,13 @@ class SourceFile:
     format: str
     compressed: bool
     size: int
+    split_hint: str | None = None  # the split the path names, see `_source_file`
 
-    @property
-    def split_hint(self) -> str | None:
-        """The split the file's path names: its name, then up to two folders above it."""
-        return split_from_path(self.relpath) or split_from_path(
-            "/".join(self.path.resolve().parts[-3:])
-        )
+
+def _source_file(path: Path, relpath: str, found: tuple[str, bool]) -> SourceFile:
+    """Describe a file; its split hint comes from its name, then up to two folders above it."""
+    hint = split_from_path(relpath) or split_from_path("/".join(path.parts[-3:]))
+    return SourceFile(path, relpath, found[0], found[1], path.stat().st_size, hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +105,7 @@ def discover(location: Path) -> list[SourceFile]:
     """The readable files at `location` (a file, or a folder searched recursively), sorted."""
     if not location.exists():
         raise InputError(f"{location}: no such file or folder")
+    location = location.resolve()  # absolute once, so no file needs resolving later
     if location.is_file():
         found = _format_of(location)
         if found is None:
@@ -112,13 +113,12 @@ def discover(location: Path) -> list[SourceFile]:
                 f"{location}: unsupported file type (expected one of "
                 f"{', '.join(sorted(FORMATS))}, optionally .gz)"
             )
-        return [SourceFile(location, location.name, found[0], found[1], location.stat().st_size)]
+        return [_source_file(location, location.name, found)]
     files = []
-    for path in sorted(p for p in location.rglob("*") if p.is_file()):
+    for path in sorted((p for p in location.rglob("*") if p.is_file()), key=str):
         found = _format_of(path)
         if found and not any(part.startswith(".") for part in path.relative_to(location).parts):
-            rel = path.relative_to(location).as_posix()
-            files.append(SourceFile(path, rel, found[0], found[1], path.stat().st_size))
+            files.append(_source_file(path, path.relative_to(location).as_posix(), found))
     if not files:
         raise InputError(f"{location}: folder holds no JSONL, JSON, Parquet or CSV files")
     return files
@@ -126,10 +126,9 @@ def discover(location: Path) -> list[SourceFile]:
 
 def stdin_to_file(directory: Path | None = None) -> Path:
     """Spool stdin to a temporary JSONL file so it can be fingerprinted and re-read on resume."""
-    handle = tempfile.NamedTemporaryFile(
+    with tempfile.NamedTemporaryFile(
         prefix="srpo-stdin-", suffix=".jsonl", delete=False, dir=directory
-    )
-    with handle:
+    ) as handle:
         while chunk := sys.stdin.buffer.read(1 << 20):
             handle.write(chunk)
     return Path(handle.name)
@@ -177,7 +176,9 @@ def _jsonl_line(source_file: SourceFile, number: int, line: bytes) -> Row | None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        return BadRow(source_file, number, f"invalid JSON: {error.msg} (column {error.colno})", text[:RAW_SNIPPET])
+        return BadRow(
+            source_file, number, f"invalid JSON: {error.msg} (column {error.colno})", text[:RAW_SNIPPET]
+        )
     if not isinstance(value, dict):
         return BadRow(source_file, number, _not_object(value), text[:RAW_SNIPPET])
     return RawRow(source_file, number, value)

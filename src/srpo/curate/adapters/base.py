@@ -7,6 +7,7 @@ the field when a row cannot be mapped; the ingest records that row in `invalid_r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -172,8 +173,6 @@ def share(rows: Sequence[Mapping[str, Any]], predicate: Callable[[Mapping[str, A
         return 0.0
     hits = 0
     for row in rows:
-        try:
-            hits += bool(predicate(row))
-        except (TypeError, KeyError, AttributeError, ValueError):
-            pass
+        with contextlib.suppress(TypeError, KeyError, AttributeError, ValueError):
+            hits += bool(predicate(row))  # a row of another shape simply does not count
     return hits / len(rows)

@@ -63,11 +63,12 @@ def convert(row: Mapping[str, Any]) -> Draft:
 
 
 def detect(rows: Sequence[Mapping[str, Any]], file_name: str) -> float:
-    fields = field_sets(rows)
-    if not (set(QUESTION_KEYS) & fields):
+    everywhere = field_sets(rows)
+    somewhere = set().union(*(set(row) for row in rows))  # user data mixes math and code rows
+    if not (set(QUESTION_KEYS) & everywhere):
         return 0.0
-    if set(ANSWER_KEYS) & fields or "tests" in fields:
-        return 0.5 if "question" in fields else 0.3
+    if set(ANSWER_KEYS) & somewhere or {"tests", "domain"} & somewhere:
+        return 0.5 if "question" in everywhere else 0.3
     return 0.0
 
 

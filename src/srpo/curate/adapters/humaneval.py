@@ -30,7 +30,7 @@ def convert(row: Mapping[str, Any]) -> Draft:
 
 
 def detect(rows: Sequence[Mapping[str, Any]], file_name: str) -> float:
-    return 1.0 if _FIELDS <= field_sets(rows) else 0.0
+    return 1.0 if field_sets(rows) >= _FIELDS else 0.0
 
 
 ADAPTER = Adapter(

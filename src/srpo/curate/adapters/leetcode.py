@@ -15,9 +15,7 @@ from srpo.catalog.testspec import AssertTests
 from srpo.curate.adapters.base import Adapter, Draft, field_sets, json_value, text
 from srpo.errors import RowError
 
-_PREAMBLE = re.compile(
-    r"^\s*Please solve the programming task below[^\n]*\n+", re.IGNORECASE
-)
+_PREAMBLE = re.compile(r"^\s*Please solve the programming task below[^\n]*\n+", re.IGNORECASE)
 _FINAL_CHECK = re.compile(r"\n\s*check\((?P<entry>[^\n]+)\)\s*$")
 
 IMPORTS = """\

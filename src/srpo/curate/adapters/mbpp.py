@@ -40,9 +40,9 @@ def _entry_point(first_assert: str) -> str | None:
     except SyntaxError:
         return None
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if not hasattr(builtins, node.func.id):
-                return node.func.id
+        called = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if called and not hasattr(builtins, node.func.id):
+            return node.func.id
     return None
 
 
