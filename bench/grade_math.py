@@ -123,8 +123,7 @@ def math_verify_isolated(rows: list[dict], timeout_s: float) -> tuple[list[bool 
     hung = 0
     with ProcessPool(max_workers=1) as pool:
         futures = [
-            pool.schedule(math_verify_reward, (r["gold"], r["response"]), timeout=timeout_s)
-            for r in rows
+            pool.schedule(math_verify_reward, (r["gold"], r["response"]), timeout=timeout_s) for r in rows
         ]
         for future in futures:
             try:
@@ -174,9 +173,7 @@ def main() -> None:
     print(f"machine load at start: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cpus)")
 
     labelled = read_rows("math_labelled.jsonl")
-    print(
-        f"labelled pairs: {len(labelled)} ({sum(r['label'] for r in labelled)} correct responses)"
-    )
+    print(f"labelled pairs: {len(labelled)} ({sum(r['label'] for r in labelled)} correct responses)")
     ours = srpo_labelled(labelled, args.workers)
     theirs = [math_verify_reward(r["gold"], r["response"]) for r in labelled]
     print_accuracy("srpo", ours, labelled)

@@ -73,9 +73,7 @@ def read_golds(data: Path) -> list[dict]:
     for row in rng.sample(gsm, 60):
         worked, _, final = row["answer"].rpartition("####")
         body = re.sub(r"<<[^<>]*>>", "", worked).strip()
-        rows.append(
-            {"source": "gsm8k", "gold": final.strip().replace(",", ""), "body": body, "id": None}
-        )
+        rows.append({"source": "gsm8k", "gold": final.strip().replace(",", ""), "body": body, "id": None})
     for name in ("qwq_aime24", "qwq_aime25"):
         for i, line in enumerate((data / "aime_amc" / f"{name}.jsonl").open()):
             row = json.loads(line)
@@ -137,9 +135,7 @@ def answer_type(gold: str) -> str:
     if number is not None:
         if number.decimals is not None:
             return "decimal"
-        return (
-            "integer" if number.value.denominator == 1 and "frac" not in normalized else "fraction"
-        )
+        return "integer" if number.value.denominator == 1 and "frac" not in normalized else "fraction"
     if "\\sqrt" in normalized:
         return "radical"
     if re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", normalized)):
@@ -438,9 +434,7 @@ def equation_variants(gold: str) -> list[tuple[str, str, bool]]:
         number = parse_plain_number(rhs)
         if number is not None:
             out.append(("other_value", f"{lhs.strip()} = {_plus_one(number.value)}", False))
-            out.append(
-                ("other_variable", f"{'y' if lhs.strip() != 'y' else 'z'} = {rhs.strip()}", False)
-            )
+            out.append(("other_variable", f"{'y' if lhs.strip() != 'y' else 'z'} = {rhs.strip()}", False))
     out.append(("sides_swapped", f"{rhs.strip()} = {lhs.strip()}", True))
     out.append(("plus_one_on_right", f"{lhs.strip()} = {rhs.strip()} + 1", False))
     return out
@@ -654,9 +648,7 @@ def labelled_set(rows: list[dict], per_type_cap: int) -> list[dict]:
     for kind in sorted(by_type):
         pairs = by_type[kind]
         rng.shuffle(pairs)
-        chosen.extend(
-            sorted(pairs[:per_type_cap], key=lambda p: (p["source"], p["gold"], p["form"]))
-        )
+        chosen.extend(sorted(pairs[:per_type_cap], key=lambda p: (p["source"], p["gold"], p["form"])))
     return chosen
 
 
@@ -741,9 +733,7 @@ def main() -> None:
     default_data = os.environ.get("SRPO_SHARED_DATA", ROOT.parent / "shared" / "data")
     parser.add_argument("--data", type=Path, default=Path(default_data))
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data")
-    parser.add_argument(
-        "--per-type", type=int, default=120, help="At most this many pairs per answer type."
-    )
+    parser.add_argument("--per-type", type=int, default=120, help="At most this many pairs per answer type.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     labelled = labelled_set(read_golds(args.data), args.per_type) + handwritten_pairs()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srpo.catalog import Problem, store
+from srpo.catalog import Problem, make_problem_id, store
 from srpo.catalog.verification import VerifySelection, golds_for
 from srpo.errors import InputError
 from srpo.verify.verify_catalog import VerifyOptions, verify_catalog
@@ -37,15 +37,13 @@ def filled(catalog):
         _problem(6, None, domain="code", question="Write a function."),
     ]
     with catalog.writer() as con:
-        store.insert_problems(con, problems)
+        store.insert_new(con, problems)
     return catalog
 
 
 def _statuses(catalog) -> dict[str, tuple[str, str | None]]:
     with catalog.reader() as con:
-        rows = con.execute(
-            "SELECT source_index, verify_status, verify_reason FROM problems"
-        ).fetchall()
+        rows = con.execute("SELECT source_index, verify_status, verify_reason FROM problems").fetchall()
     return {index: (status, reason) for index, status, reason in rows}
 
 
@@ -66,9 +64,7 @@ def test_a_rerun_only_picks_pending_problems_unless_asked_to_recheck(filled):
     verify_catalog(filled, VerifyOptions(workers=1))
     again = verify_catalog(filled, VerifyOptions(workers=1))
     assert again.checked == 0 and again.code_left_pending == 1
-    recheck = verify_catalog(
-        filled, VerifyOptions(selection=VerifySelection(recheck=True), workers=1)
-    )
+    recheck = verify_catalog(filled, VerifyOptions(selection=VerifySelection(recheck=True), workers=1))
     assert recheck.checked == 5
 
 
@@ -86,7 +82,7 @@ def test_selection_by_source_where_and_limit(filled):
 
 
 def test_golds_for_prefers_kept_verified_rows(filled):
-    pid = _problem(1, "5").problem_id
+    pid = make_problem_id("math", _problem(1, "5").question)
     with filled.reader() as con:
         found = golds_for(con, [pid, "missing"])
     assert set(found) == {pid} and found[pid].answer == "5"

@@ -118,8 +118,6 @@ def test_shapes_follow_the_brackets():
     assert isinstance(parse_shape("(1, 2) \\cup (3, 4)"), Union)
     assert isinstance(parse_shape("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"), Matrix)
     assert parse_shape("((5))") == Scalar("5")
-    assert parse_shape("1 \\pm \\sqrt{2}") == BareList(
-        (Scalar("1 + \\sqrt{2}"), Scalar("1 - \\sqrt{2}"))
-    )
+    assert parse_shape("1 \\pm \\sqrt{2}") == BareList((Scalar("1 + \\sqrt{2}"), Scalar("1 - \\sqrt{2}")))
     with pytest.raises(TooComplex):
         parse_shape("[" * 20 + "1" + "]" * 20)

@@ -34,9 +34,7 @@ def test_labelled_pairs_have_no_false_positive_and_high_recall(grader):
     rows = _rows("math_labelled.jsonl")
     assert len(rows) >= 400
     grades = grader.grade([GradeItem(response=r["response"], answer=r["gold"]) for r in rows])
-    per_type: dict[str, list[int]] = defaultdict(
-        lambda: [0, 0, 0, 0]
-    )  # right, found, wrong, accepted
+    per_type: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # right, found, wrong, accepted
     false_positives, misses = [], []
     for row, grade in zip(rows, grades, strict=True):
         counts = per_type[row["type"]]
@@ -65,9 +63,7 @@ def test_reward_hacks_and_pathological_responses_all_get_reward_zero(grader):
     started = time.monotonic()
     grades = grader.grade([GradeItem(response=r["response"], answer=r["gold"]) for r in rows])
     elapsed = time.monotonic() - started
-    accepted = [
-        (row["form"], grade.detail) for row, grade in zip(rows, grades, strict=True) if grade.reward
-    ]
+    accepted = [(row["form"], grade.detail) for row, grade in zip(rows, grades, strict=True) if grade.reward]
     assert accepted == []
     assert {g.status for g in grades} <= {"wrong", "no_answer", "timeout"}
     # never a hang: the batch ends within a few per-item limits (a hang would never end)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
-import pool_tasks
 import pytest
 
 from srpo.errors import InputError
 from srpo.verify.pool import Failure, PoolOptions, WorkerPool
+
+from . import pool_tasks
 
 
 @pytest.fixture(scope="module")

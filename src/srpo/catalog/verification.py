@@ -39,9 +39,7 @@ class VerifySelection:
     def validate(self) -> None:
         for domain in self.domains:
             if domain not in DOMAINS:
-                raise InputError(
-                    f"--domain: unknown value {domain!r}; choose from {', '.join(DOMAINS)}"
-                )
+                raise InputError(f"--domain: unknown value {domain!r}; choose from {', '.join(DOMAINS)}")
         if self.limit is not None and self.limit < 0:
             raise InputError("--limit must not be negative")
 

@@ -85,9 +85,7 @@ def verify(
     timeout: Annotated[float, typer.Option(help="Seconds allowed per problem.")] = 10.0,
     batch_size: Annotated[int, typer.Option(help="Problems per committed batch.")] = 500,
     quiet: QuietOpt = False,
-    output_format: Annotated[
-        str, typer.Option("--format", "-f", help="Summary as table or json.")
-    ] = "table",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Check gold answers of kept math problems and store verify_status / verify_reason.
@@ -107,14 +105,10 @@ def verify(
         recheck=recheck,
     )  # fmt: skip
     selection.validate()
-    options = VerifyOptions(
-        selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size
-    )
+    options = VerifyOptions(selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size)
     opened = Catalog.open(catalog)
     with CountProgress("verifying", quiet=quiet) as progress:
-        report = verify_catalog(
-            opened, options, on_start=progress.start, on_progress=progress.advance
-        )
+        report = verify_catalog(opened, options, on_start=progress.start, on_progress=progress.advance)
     print_verify_report(report, as_json=output_format == "json")
 
 
@@ -166,18 +160,12 @@ def grade(
             help="JSONL of responses: id, domain, answer (or problem_id), response. '-': stdin.",
         ),
     ],
-    output_path: Annotated[
-        Path, typer.Option("--out", help="Where the graded JSONL goes. '-': stdout.")
-    ],
+    output_path: Annotated[Path, typer.Option("--out", help="Where the graded JSONL goes. '-': stdout.")],
     workers: WorkersOpt = 2,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per response.")] = 5.0,
-    batch_size: Annotated[
-        int, typer.Option(help="Lines graded (and held in memory) at a time.")
-    ] = 2000,
+    batch_size: Annotated[int, typer.Option(help="Lines graded (and held in memory) at a time.")] = 2000,
     quiet: QuietOpt = False,
-    output_format: Annotated[
-        str, typer.Option("--format", "-f", help="Summary as table or json.")
-    ] = "table",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Grade model responses: each output line adds reward, status, extracted and detail.

@@ -283,9 +283,7 @@ class _Judge:
 
 # ----------------------------------------------------------------------------------- helpers
 
-_RELATION = re.compile(
-    r"<|>|\\le(?:q|qslant)?(?![a-zA-Z])|\\ge(?:q|qslant)?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])"
-)
+_RELATION = re.compile(r"<|>|\\le(?:q|qslant)?(?![a-zA-Z])|\\ge(?:q|qslant)?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])")
 _BASE_NUMERAL = re.compile(r"[0-9A-Za-z]+_\{?\d+\}?")
 _NAME = re.compile(r"\s*(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w,]+\}?|')?(?:\s*\([^()=]*\))?\s*")
 _COMMAND = re.compile(r"\\[a-zA-Z]+")

@@ -119,9 +119,7 @@ class Grader:
         if first is not None:
             from srpo.verify.tasks import compare_pair
 
-            outcomes = self._workers().run(
-                compare_pair, itertools.chain([first], pairs), on_done=on_done
-            )
+            outcomes = self._workers().run(compare_pair, itertools.chain([first], pairs), on_done=on_done)
             for job, outcome in zip(jobs, outcomes, strict=True):
                 grades[job.index] = _from_outcome(job, outcome)
         if code_indices:

@@ -156,9 +156,7 @@ class WorkerPool:
         return results
 
     def _schedule(self, function: Callable[[Any], Any], chunk: list[Any]) -> Any:
-        return self._pool.schedule(
-            _run_chunk, args=(function, chunk), timeout=self.options.timeout_s
-        )
+        return self._pool.schedule(_run_chunk, args=(function, chunk), timeout=self.options.timeout_s)
 
     def _run_alone(
         self,
@@ -180,9 +178,7 @@ class WorkerPool:
         try:
             return future.result()[0]
         except FutureTimeout:
-            return Failure(
-                "timeout", f"no result within {self.options.timeout_s:g}s; worker killed"
-            )
+            return Failure("timeout", f"no result within {self.options.timeout_s:g}s; worker killed")
         except ProcessExpired as error:
             return Failure("crashed", f"worker died (exit code {error.exitcode})")
         except Exception as error:

@@ -24,9 +24,7 @@ MAX_NESTING = 12
 
 _OPENERS = ("\\{", "\\langle", "(", "[", "{")
 _CLOSERS = ("\\}", "\\rangle", ")", "]", "}")
-_MATRIX = re.compile(
-    r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL
-)
+_MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

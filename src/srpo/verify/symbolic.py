@@ -56,9 +56,7 @@ def parse_latex(text: str) -> Any:
         basic_latex=True, units=False, malformed_operators=True, nits=False, boxed="none"
     )
     try:
-        expr = latex2sympy(
-            text, is_real=not should_treat_as_complex(text), normalization_config=config
-        )
+        expr = latex2sympy(text, is_real=not should_treat_as_complex(text), normalization_config=config)
     except Exception as error:  # the parser raises bare Exceptions for syntax errors
         raise Unparseable(f"cannot parse {text!r}: {type(error).__name__}") from error
     if not isinstance(expr, sympy.Basic | sympy.MatrixBase):
@@ -183,17 +181,13 @@ def _constants_equal(gold: Any, answer: Any, decimal_answer: PlainNumber | None)
     if gold.is_Rational and answer.is_Rational:
         if gold == answer:
             return True
-        return decimal_answer is not None and approximates(
-            Fraction(int(gold.p), int(gold.q)), decimal_answer
-        )
+        return decimal_answer is not None and approximates(Fraction(int(gold.p), int(gold.q)), decimal_answer)
     gold_value = sympy.N(gold, PRECISION)
     answer_value = sympy.N(answer, PRECISION)
     if not (gold_value.is_number and answer_value.is_number):
         return False
     if decimal_answer is not None and gold_value.is_real:
-        return approximates(Fraction(str(gold_value)), decimal_answer) or _proved_zero(
-            gold - answer
-        )
+        return approximates(Fraction(str(gold_value)), decimal_answer) or _proved_zero(gold - answer)
     scale = max(abs(gold_value), 1)
     if abs(gold_value - answer_value) > scale * sympy.Float(10) ** (-(PRECISION - 20)):
         return False
@@ -218,10 +212,7 @@ def _expressions_equal(gold: Any, answer: Any) -> bool:
 
     symbols = sorted(gold.free_symbols | answer.free_symbols, key=lambda s: s.name)
     for offset, (numerator, denominator) in enumerate(_PROBES):
-        point = {
-            s: sympy.Rational(numerator + 2 * k + offset, denominator)
-            for k, s in enumerate(symbols)
-        }
+        point = {s: sympy.Rational(numerator + 2 * k + offset, denominator) for k, s in enumerate(symbols)}
         try:
             gold_value = complex(sympy.N(gold.xreplace(point), 30))
             answer_value = complex(sympy.N(answer.xreplace(point), 30))
