@@ -75,6 +75,11 @@ def test_selection_by_source_where_and_limit(filled):
     assert verify_catalog(filled, VerifyOptions(selection=where, workers=1)).checked == 1
     limited = verify_catalog(filled, VerifyOptions(selection=VerifySelection(limit=2), workers=1))
     assert limited.checked == 2
+    with filled.writer() as con:
+        con.execute("UPDATE problems SET clean_status = 'rejected', verify_status = 'pending'")
+    assert verify_catalog(filled, VerifyOptions(workers=1)).checked == 0
+    everything = VerifySelection(include_rejected=True)
+    assert verify_catalog(filled, VerifyOptions(selection=everything, workers=1)).checked == 5
     with pytest.raises(InputError, match="--where"):
         verify_catalog(filled, VerifyOptions(selection=VerifySelection(where="no_such_column = 1")))
     with pytest.raises(InputError, match="--domain"):

@@ -81,6 +81,9 @@ def verify(
     recheck: Annotated[
         bool, typer.Option(help="Also re-check problems already verified (default: pending only).")
     ] = False,
+    include_rejected: Annotated[
+        bool, typer.Option(help="Also problems the cleaning rules rejected (default: kept only).")
+    ] = False,
     workers: WorkersOpt = 2,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per problem.")] = 10.0,
     batch_size: Annotated[int, typer.Option(help="Problems per committed batch.")] = 500,
@@ -88,7 +91,7 @@ def verify(
     output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
-    """Check gold answers of kept math problems and store verify_status / verify_reason.
+    """Check gold answers of math problems and store verify_status / verify_reason.
 
     A gold is verified when it parses and agrees with the reference solution's boxed answer
     (where there is one); ambiguous when it lists several answers for a question that asks for
@@ -102,7 +105,7 @@ def verify(
     check_choice("--format", output_format, ("table", "json"))
     selection = VerifySelection(
         sources=split_list(source), domains=split_list(domain), where=where, limit=limit,
-        recheck=recheck,
+        recheck=recheck, include_rejected=include_rejected,
     )  # fmt: skip
     selection.validate()
     options = VerifyOptions(selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size)
