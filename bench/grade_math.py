@@ -178,6 +178,12 @@ def main() -> None:
     theirs = [math_verify_reward(r["gold"], r["response"]) for r in labelled]
     print_accuracy("srpo", ours, labelled)
     print_accuracy("math_verify", theirs, labelled)
+    # One response in five ends "a first guess was \boxed{0}, but ... \fbox{answer}": math-verify
+    # prefers \boxed and reads the guess. Its figures without those, for a fairer comparison:
+    plain = [i for i, r in enumerate(labelled) if "first guess" not in r["response"]]
+    print_accuracy(
+        "math_verify without fbox-after-guess", [theirs[i] for i in plain], [labelled[i] for i in plain]
+    )
     print_per_type(labelled, ours, theirs)
 
     hostile = read_rows("math_adversarial.jsonl")
