@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import grading_variants  # noqa: E402
 import make_grading_sets as sets  # noqa: E402
 from srpo.verify.boxed import last_boxed  # noqa: E402
 from srpo.verify.grade_file import GradeFileOptions, grade_file  # noqa: E402
@@ -68,7 +69,7 @@ def cheap_variants(row: dict, kind: str) -> list[tuple[str, str, bool]]:
             ("plus_one", f"{gold} + 1", False),
             ("doubled", f"2({gold})", False),
         ]
-    return sets.variants(row, kind, [])
+    return grading_variants.variants(row, kind, [])
 
 
 def synthesise(data: Path, count: int) -> list[dict]:
@@ -78,7 +79,7 @@ def synthesise(data: Path, count: int) -> list[dict]:
     items = []
     for row in golds:
         try:
-            options = cheap_variants(row, sets.answer_type(row["gold"]))
+            options = cheap_variants(row, grading_variants.answer_type(row["gold"]))
         except Exception:  # a gold the generator cannot vary: skip it
             continue
         if not options:
