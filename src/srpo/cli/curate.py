@@ -21,6 +21,7 @@ from srpo.cli.common import (
     split_list,
 )
 from srpo.cli.doctor import doctor
+from srpo.cli.verify_cmds import grade, verify
 
 app = typer.Typer(
     name="srpo-curate",
@@ -240,6 +241,8 @@ def stats(
         show_stats(con, as_jsonl=output_format == "jsonl")
 
 
+app.command()(verify)
+app.command()(grade)
 app.command()(doctor)
 
 
