@@ -20,6 +20,7 @@ from srpo.cli.common import (
     set_debug,
     split_list,
 )
+from srpo.cli.verify_cmds import grade, verify
 
 app = typer.Typer(
     name="srpo-curate",
@@ -184,6 +185,10 @@ def stats(
     check_choice("--format", output_format, ("table", "jsonl"))
     with Catalog.open(catalog).reader() as con:
         show_stats(con, as_jsonl=output_format == "jsonl")
+
+
+app.command()(verify)
+app.command()(grade)
 
 
 def main() -> None:

@@ -1,51 +1,93 @@
 """Finding `\\boxed{...}` answers in LaTeX text, with balanced braces.
 
-Covers: the last `\\boxed{…}` / `\\fbox{…}` (also `\\boxed 5`), all of them in order.
-Does not cover: deciding whether an answer is right (see the grader).
+Covers: the last `\\boxed{…}` / `\\fbox{…}` (also `\\boxed 5`), all of them in order, and the
+final top-level box of a model response (a box nested in another box is part of it).
+Does not cover: deciding whether an answer is right (see `equivalence`).
+
+Every function is linear in the length of the text: braces are matched in one pass, so a
+response with thousands of unclosed boxes costs no more than one with a single box.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*(\{|\s+(?=\S))")
+_BARE_TOKEN = re.compile(r"[^\s$]+")
 
 
-def _balanced(text: str, open_at: int) -> int | None:
-    """Index just past the brace that closes the one at `open_at`, or None if unbalanced."""
-    depth = 0
-    index = open_at
-    while index < len(text):
+def _matching_braces(text: str) -> dict[int, int]:
+    """Index of every `{` that is closed -> index just past its `}`; escaped braces do not count."""
+    closes: dict[int, int] = {}
+    stack: list[int] = []
+    index = 0
+    length = len(text)
+    while index < length:
         char = text[index]
         if char == "\\":
-            index += 2  # an escaped brace \{ or \} does not count
+            index += 2  # \{ and \} are literal braces
             continue
         if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
+            stack.append(index)
+        elif char == "}" and stack:
+            closes[stack.pop()] = index + 1
         index += 1
-    return None
+    return closes
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """One box: its content (None when its brace never closes) and where it starts and ends."""
+
+    content: str | None
+    start: int
+    end: int  # just past the closing brace; len(text) when unbalanced
+
+
+def _boxes(text: str) -> list[Box]:
+    closes = _matching_braces(text) if "{" in text else {}
+    found: list[Box] = []
+    for match in _BOX_START.finditer(text):
+        if match.group(1) == "{":
+            brace = match.start(1)
+            end = closes.get(brace)
+            content = text[brace + 1 : end - 1] if end else None
+            found.append(Box(content, match.start(), end or len(text)))
+        else:  # "\boxed 5": the next token up to whitespace or a dollar sign
+            token = _BARE_TOKEN.match(text, match.end())
+            content = token.group(0) if token else None
+            found.append(Box(content, match.start(), token.end() if token else match.end()))
+    return found
 
 
 def boxed_contents(text: str) -> list[str | None]:
-    """Every box in order; an unbalanced box yields None at its place."""
-    found: list[str | None] = []
-    for match in _BOX_START.finditer(text):
-        if match.group(1) == "{":
-            end = _balanced(text, match.start(1))
-            found.append(text[match.start(1) + 1 : end - 1] if end else None)
-        else:  # "\boxed 5": the next token up to whitespace or a dollar sign
-            token = re.match(r"[^\s$]+", text[match.end() :])
-            found.append(token.group(0) if token else None)
-    return found
+    """Every box in order (nested ones too); an unbalanced box yields None at its place."""
+    return [box.content for box in _boxes(text)]
 
 
 def last_boxed(text: str) -> str | None:
     """Content of the last complete box, stripped; None when there is none."""
-    for content in reversed(boxed_contents(text)):
-        if content is not None:
-            return content.strip()
+    for box in reversed(_boxes(text)):
+        if box.content is not None:
+            return box.content.strip()
     return None
+
+
+def top_level_boxes(text: str) -> list[Box]:
+    """Boxes not inside another complete box, in order. An unclosed box has no inside."""
+    outer: list[Box] = []
+    covered_until = -1
+    for box in _boxes(text):
+        if box.start < covered_until:
+            continue
+        outer.append(box)
+        if box.content is not None:
+            covered_until = box.end
+    return outer
+
+
+def final_box(text: str) -> Box | None:
+    """The last top-level box of a response (content None when it never closes), or None."""
+    outer = top_level_boxes(text)
+    return outer[-1] if outer else None

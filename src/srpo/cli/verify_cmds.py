@@ -1,0 +1,218 @@
+"""`srpo-curate verify` and `srpo-curate grade`: parse options, call one library function, print.
+
+Registered on the `srpo-curate` app in `cli/curate.py`. Heavy imports (DuckDB, sympy) happen
+inside the commands, so `srpo-curate --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from srpo.cli.common import check_choice, print_table, split_list, stderr, stdout
+
+if TYPE_CHECKING:
+    from srpo.verify.grade_file import GradeFileReport
+    from srpo.verify.verify_catalog import VerifyReport
+
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        envvar="SRPO_CATALOG",
+        help="Catalog file (DuckDB). Default: $SRPO_CATALOG, else ./srpo.duckdb.",
+        show_default=False,
+    ),
+]
+WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Worker processes.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
+
+
+class CountProgress:
+    """A progress bar over items on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str, *, quiet: bool) -> None:
+        self.label = label
+        self.enabled = not quiet and stderr().is_terminal
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> CountProgress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self._progress = Progress(
+                f"[bold]{self.label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                console=stderr(), transient=True,
+            )  # fmt: skip
+            self._progress.start()
+            self._task = self._progress.add_task(self.label, total=None)
+        return self
+
+    def start(self, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
+    def advance(self, count: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, count)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+# ------------------------------------------------------------------------------------ verify
+
+
+def verify(
+    source: Annotated[str | None, typer.Option(help="Source names, comma-separated.")] = None,
+    domain: Annotated[
+        str | None, typer.Option(help="math and/or code (code is left pending for the sandbox).")
+    ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(help="Extra SQL condition on problems, e.g. \"split = 'test'\"."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many problems.")] = None,
+    recheck: Annotated[
+        bool, typer.Option(help="Also re-check problems already verified (default: pending only).")
+    ] = False,
+    workers: WorkersOpt = 2,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per problem.")] = 10.0,
+    batch_size: Annotated[int, typer.Option(help="Problems per committed batch.")] = 500,
+    quiet: QuietOpt = False,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="Summary as table or json.")
+    ] = "table",
+    catalog: CatalogOpt = None,
+) -> None:
+    """Check gold answers of kept math problems and store verify_status / verify_reason.
+
+    A gold is verified when it parses and agrees with the reference solution's boxed answer
+    (where there is one); ambiguous when it lists several answers for a question that asks for
+    one, or keeps only part of the solution's answers; wrong when it disagrees with the
+    solution; unverifiable when it cannot be read. Re-runs pick up pending problems only.
+    """
+    from srpo.catalog import Catalog
+    from srpo.catalog.verification import VerifySelection
+    from srpo.verify.verify_catalog import VerifyOptions, verify_catalog
+
+    check_choice("--format", output_format, ("table", "json"))
+    selection = VerifySelection(
+        sources=split_list(source), domains=split_list(domain), where=where, limit=limit,
+        recheck=recheck,
+    )  # fmt: skip
+    selection.validate()
+    options = VerifyOptions(
+        selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size
+    )
+    opened = Catalog.open(catalog)
+    with CountProgress("verifying", quiet=quiet) as progress:
+        report = verify_catalog(
+            opened, options, on_start=progress.start, on_progress=progress.advance
+        )
+    print_verify_report(report, as_json=output_format == "json")
+
+
+def print_verify_report(report: VerifyReport, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict(), default=str))
+        return
+    statuses = ("verified", "ambiguous", "wrong", "unverifiable")
+    rows = [
+        {"source": source, **{s: counts.get(s, 0) for s in statuses}, "total": sum(counts.values())}
+        for source, counts in sorted(report.by_source.items())
+    ]
+    stdout().print(
+        f"verified gold answers of {report.checked} math problems in {report.elapsed_s:.1f}s",
+        markup=False,
+    )
+    if rows:
+        print_table(rows, ["source", *statuses, "total"])
+    reasons = [
+        {"status": status, "reason": code, "problems": n}
+        for (status, code), n in report.by_reason.most_common()
+    ]
+    if reasons:
+        print_table(reasons, ["status", "reason", "problems"], title="by reason")
+    examples = [
+        {"source": e.source, "index": e.source_index, "gold": e.answer, "reason": e.reason}
+        for examples in report.examples.values()
+        for e in examples
+    ]
+    if examples:
+        print_table(examples, ["source", "index", "gold", "reason"], title="examples")
+    if report.code_left_pending:
+        stderr().print(
+            f"{report.code_left_pending} code problems left pending: code verification runs "
+            "reference solutions in the sandbox"
+        )
+    if not report.selected:
+        stderr().print("no problems to verify (pending kept problems); use --recheck to re-check")
+
+
+# ------------------------------------------------------------------------------------- grade
+
+
+def grade(
+    input_path: Annotated[
+        Path,
+        typer.Option(
+            "--in",
+            help="JSONL of responses: id, domain, answer (or problem_id), response. '-': stdin.",
+        ),
+    ],
+    output_path: Annotated[
+        Path, typer.Option("--out", help="Where the graded JSONL goes. '-': stdout.")
+    ],
+    workers: WorkersOpt = 2,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per response.")] = 5.0,
+    batch_size: Annotated[
+        int, typer.Option(help="Lines graded (and held in memory) at a time.")
+    ] = 2000,
+    quiet: QuietOpt = False,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="Summary as table or json.")
+    ] = "table",
+    catalog: CatalogOpt = None,
+) -> None:
+    """Grade model responses: each output line adds reward, status, extracted and detail.
+
+    Status is correct (reward 1), wrong, no_answer, timeout or error (reward 0). The answer is
+    the last \\boxed{} of a response, else an explicit "final answer" phrase. Output keeps the
+    input order, one line per input line; unreadable lines are reported with their line number.
+    """
+    from srpo.verify.grade_file import GradeFileOptions, grade_file
+
+    check_choice("--format", output_format, ("table", "json"))
+    options = GradeFileOptions(
+        input=input_path, output=output_path, workers=workers, timeout_s=timeout,
+        batch_size=batch_size, catalog=catalog,
+    )  # fmt: skip
+    with CountProgress("grading", quiet=quiet) as progress:
+        report = grade_file(options, on_progress=progress.advance)
+    print_grade_report(report, as_json=output_format == "json", output=output_path)
+
+
+def print_grade_report(report: GradeFileReport, *, as_json: bool, output: Path) -> None:
+    """On stderr, so that `--out -` can be piped."""
+    console = stderr()
+    if as_json:
+        console.print(json.dumps(report.to_dict(), default=str), markup=False, soft_wrap=True)
+        return
+    rate = report.lines / report.elapsed_s if report.elapsed_s else 0.0
+    console.print(
+        f"graded {report.lines} responses in {report.elapsed_s:.1f}s ({rate:.0f}/s), "
+        f"mean reward {report.mean_reward:.3f} -> {output}",
+        markup=False,
+    )
+    for status, count in sorted(report.statuses.items(), key=lambda kv: -kv[1]):
+        console.print(f"  {status:<10} {count}", markup=False)
+    if report.bad_lines:
+        console.print(f"{report.bad_lines} lines could not be graded:", markup=False)
+        for example in report.bad_examples:
+            console.print(f"  {example}", markup=False)

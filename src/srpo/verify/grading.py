@@ -1,0 +1,221 @@
+"""The reward API: grade model responses, math or code, in batches. `srpo-curate grade` and the
+trainer call the same `Grader.grade`, so a reward in training is the grade a user can reproduce.
+
+Math: the answer is extracted in the parent (`extract`), plain numbers and shapes are decided in
+the parent (`equivalence`, no sympy), and only the pairs that need algebra go to worker
+processes, each under a hard time limit (`pool`). Code items go to `srpo.verify.code`
+(`grade_code_batch`, built on the sandbox); until that module exists they get status `error`.
+
+Statuses: correct (reward 1.0), wrong, no_answer, timeout, error (reward 0.0). A code grader's
+own status is kept in `detail` and its partial credit in `passed_fraction`.
+
+Covers: dispatch by domain, the math path, turning failures into grades. Does not cover: the
+comparison rules (see `equivalence`) or reading/writing files (see `grade_file`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from srpo.verify.pool import Failure, PoolOptions, WorkerPool
+
+GradeStatus = Literal["correct", "wrong", "no_answer", "timeout", "error"]
+GRADE_STATUSES: tuple[str, ...] = ("correct", "wrong", "no_answer", "timeout", "error")
+CODE_UNAVAILABLE = (
+    "code grading is not available: srpo.verify.code (the sandbox grader) is not installed in "
+    "this version of srpo"
+)
+_CODE_STATUS = {
+    "passed": "correct", "failed": "wrong", "no_code": "no_answer", "timeout": "timeout",
+    "memory": "wrong", "runtime_error": "wrong", "sandbox_error": "error",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GradeItem:
+    """One response to grade: math needs the gold `answer`, code the problem's `tests`."""
+
+    response: str
+    answer: str | None = None
+    domain: Literal["math", "code"] = "math"
+    tests: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grade:
+    reward: float
+    status: GradeStatus
+    extracted: str | None
+    detail: str
+    passed_fraction: float | None = None  # code only: share of tests passed
+
+
+def _grade(status: GradeStatus, extracted: str | None, detail: str) -> Grade:
+    return Grade(
+        reward=1.0 if status == "correct" else 0.0,
+        status=status,
+        extracted=extracted,
+        detail=detail,
+    )
+
+
+@dataclass(slots=True)
+class _MathJob:
+    """A math item still waiting for the workers: its index and the pair to compare."""
+
+    index: int
+    extracted: str
+    pair: tuple[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraderOptions(PoolOptions):
+    """Pool options plus what the code grader needs."""
+
+    code_limits: Any = None
+    """Passed as `limits` to `srpo.verify.code.grade_code_batch`."""
+
+
+@dataclass(slots=True)
+class Grader:
+    """Grades batches with worker processes kept warm between batches.
+
+    Use as a context manager (`with Grader(GraderOptions(workers=4)) as grader: ...`) so the
+    workers are stopped at the end.
+    """
+
+    options: GraderOptions = field(default_factory=GraderOptions)
+    _pool: WorkerPool | None = None
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _workers(self) -> WorkerPool:
+        if self._pool is None:
+            self._pool = WorkerPool(self.options)
+        return self._pool
+
+    def grade(
+        self, items: Sequence[GradeItem], *, on_done: Callable[[int], None] | None = None
+    ) -> list[Grade]:
+        """One Grade per item, in order. Never raises for a bad item: it gets status error."""
+        grades: list[Grade | None] = [None] * len(items)
+        code_indices = [i for i, item in enumerate(items) if item.domain == "code"]
+        jobs: list[_MathJob] = []
+        for index, item in enumerate(items):
+            if item.domain == "code":
+                continue
+            grade_or_job = _math_in_parent(index, item)
+            if isinstance(grade_or_job, Grade):
+                grades[index] = grade_or_job
+            else:
+                jobs.append(grade_or_job)
+        if on_done:
+            on_done(len(items) - len(jobs) - len(code_indices))
+        if jobs:
+            self._math_in_workers(jobs, grades, on_done)
+        if code_indices:
+            for index, grade in zip(
+                code_indices, self._code([items[i] for i in code_indices]), strict=True
+            ):
+                grades[index] = grade
+            if on_done:
+                on_done(len(code_indices))
+        return [g if g is not None else _grade("error", None, "not graded") for g in grades]
+
+    def _math_in_workers(
+        self,
+        jobs: list[_MathJob],
+        grades: list[Grade | None],
+        on_done: Callable[[int], None] | None,
+    ) -> None:
+        from srpo.verify.worker import compare_pair
+
+        outcomes = self._workers().run(compare_pair, [job.pair for job in jobs], on_done=on_done)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, Failure):
+                status: GradeStatus = "timeout" if outcome.kind == "timeout" else "error"
+                grades[job.index] = _grade(status, job.extracted, outcome.detail)
+            else:
+                status, reason = outcome
+                grades[job.index] = _grade(status, job.extracted, reason)
+
+    def _code(self, items: list[GradeItem]) -> list[Grade]:
+        import importlib
+
+        try:
+            code = importlib.import_module("srpo.verify.code")  # lands with the sandbox
+        except ModuleNotFoundError as error:
+            if error.name != "srpo.verify.code":
+                raise
+            return [_grade("error", None, CODE_UNAVAILABLE) for _ in items]
+        try:
+            results = code.grade_code_batch(
+                items, workers=self.options.workers, limits=self.options.code_limits
+            )
+        except Exception as error:  # the code grader failing must not lose the math grades
+            detail = f"code grader failed: {type(error).__name__}: {error}"[:300]
+            return [_grade("error", None, detail) for _ in items]
+        return [_from_code_grade(result) for result in results]
+
+
+def _from_code_grade(result: Any) -> Grade:
+    status = _CODE_STATUS.get(result.status, "error")
+    return Grade(
+        reward=float(result.reward),
+        status=status,  # type: ignore[arg-type]
+        extracted=result.extracted,
+        detail=f"code: {result.status}",
+        passed_fraction=result.passed_fraction,
+    )
+
+
+def _math_in_parent(index: int, item: GradeItem) -> Grade | _MathJob:
+    """Extraction and the cheap comparison; a _MathJob when algebra is needed."""
+    from srpo.verify.equivalence import GoldError, NeedsAlgebra, compare
+    from srpo.verify.extract import extract_answer
+
+    try:
+        extraction = extract_answer(item.response or "")
+        if extraction.text is None:
+            if extraction.source == "none":
+                return _grade("no_answer", None, "no \\boxed{} answer and no final-answer phrase")
+            return _grade("wrong", None, extraction.problem or "no usable answer")
+        if item.answer is None or not str(item.answer).strip():
+            return _grade("error", extraction.text, "no gold answer to compare with")
+        try:
+            verdict = compare(str(item.answer), extraction.text, algebra=False)
+        except NeedsAlgebra:
+            return _MathJob(index, extraction.text, (str(item.answer), extraction.text))
+        except GoldError as error:
+            return _grade("error", extraction.text, str(error))
+        return _grade("correct" if verdict.equal else "wrong", extraction.text, verdict.reason)
+    except Exception as error:  # a bug on one item must not lose the batch
+        return _grade("error", None, f"internal error: {type(error).__name__}: {error}"[:300])
+
+
+def grade_batch(
+    items: Sequence[GradeItem],
+    *,
+    workers: int = 2,
+    timeout_s: float = 5.0,
+    on_done: Callable[[int], None] | None = None,
+) -> list[Grade]:
+    """Grade a batch with a pool started for it; for many batches keep a `Grader` open instead."""
+    with Grader(GraderOptions(workers=workers, timeout_s=timeout_s)) as grader:
+        return grader.grade(items, on_done=on_done)
+
+
+def grade(item: GradeItem, *, timeout_s: float = 5.0) -> Grade:
+    """Grade one response (starts a worker; batch when grading more than a handful)."""
+    return grade_batch([item], workers=1, timeout_s=timeout_s)[0]
