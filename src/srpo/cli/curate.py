@@ -20,6 +20,7 @@ from srpo.cli.common import (
     set_debug,
     split_list,
 )
+from srpo.cli.difficulty_cmd import difficulty
 from srpo.cli.verify_cmds import grade, verify
 
 app = typer.Typer(
@@ -85,6 +86,14 @@ def ingest(
     batch_size: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 2000,
     limit: Annotated[int | None, typer.Option(help="Stop after this many rows.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any row was invalid.")] = False,
+    difficulty_from_source: Annotated[
+        str | None,
+        typer.Option(
+            help="Set difficulty from the dataset's own field (metadata.source_difficulty) on "
+            "unrated problems: scale:LOW,HIGH (higher is harder: below LOW easy, from HIGH hard) "
+            "or pass-rate[:HARD,EASY] (below HARD hard, from EASY easy; default 0.2,0.8)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes or progress on stderr.")] = False,
     output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
@@ -103,6 +112,7 @@ def ingest(
     options = IngestOptions(
         location=source, adapter=adapter, split=split, source=source_name, subset=subset,
         license=license_name, batch_size=batch_size, limit=limit,
+        difficulty_from_source=difficulty_from_source,
     )  # fmt: skip
     report = run_ingest(Catalog.open(catalog, create=True), options, reporter=RichReporter(quiet=quiet))
     print_ingest_report(report, as_json=output_format == "json")
@@ -189,6 +199,7 @@ def stats(
 
 app.command()(verify)
 app.command()(grade)
+app.command()(difficulty)
 
 
 def main() -> None:

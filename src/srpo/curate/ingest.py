@@ -24,9 +24,11 @@ from typing import Any, Protocol
 from srpo.catalog import store
 from srpo.catalog.connection import Catalog
 from srpo.catalog.records import InvalidRow, Problem, row_hash
+from srpo.catalog.rollouts import rate_from_source
 from srpo.curate import hub
 from srpo.curate.adapters import Adapter, detect_adapter, get_adapter
 from srpo.curate.pipeline import Pipeline, default_pipeline
+from srpo.curate.source_difficulty import SourceDifficultyRule, parse_rule
 from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint, read_rows
 from srpo.errors import InputError, RowError
 
@@ -56,6 +58,9 @@ class IngestOptions:
     """Stop after this many rows (for a first look at a large source)."""
     sample_size: int = 20
     """Rows read to auto-detect the adapter."""
+    difficulty_from_source: str | None = None
+    """Set `difficulty` from the dataset's own field (`scale:LOW,HIGH` or `pass-rate[:HARD,EASY]`,
+    see `source_difficulty`) on this source's problems that have none yet."""
 
 
 class Reporter(Protocol):
@@ -94,6 +99,7 @@ class IngestReport:
     stage_counts: dict[str, Any] = field(default_factory=dict)
     invalid_examples: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    rated_from_source: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -300,6 +306,7 @@ def ingest(
     pipeline = pipeline or default_pipeline()
     if options.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
+    rule = parse_rule(options.difficulty_from_source) if options.difficulty_from_source else None
     started = time.monotonic()
     resolved = _resolve(options)
     adapter, reason = _choose_adapter(options, resolved.files)
@@ -326,12 +333,17 @@ def ingest(
         store.finish_ingest(
             con, ingest_id, status="completed", counts=run.counts, stage_counts=pipeline.counts_dict()
         )
+        rated = rate_from_source(con, source, **_rule_bounds(rule)) if rule else 0
     return IngestReport(
         ingest_id=ingest_id, source=source, adapter=adapter.name, adapter_reason=reason,
         location=resolved.display, files=len(resolved.files), resumed=resumed, status="completed",
         counts=run.counts, splits=run.splits, stage_counts=pipeline.counts_dict(),
-        invalid_examples=run.examples, elapsed_s=time.monotonic() - started,
+        invalid_examples=run.examples, elapsed_s=time.monotonic() - started, rated_from_source=rated,
     )  # fmt: skip
+
+
+def _rule_bounds(rule: SourceDifficultyRule) -> dict[str, Any]:
+    return {"low": rule.low, "high": rule.high, "below_low": rule.below_low, "from_high": rule.from_high}
 
 
 def _options_record(options: IngestOptions) -> dict[str, Any]:
