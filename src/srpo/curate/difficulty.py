@@ -114,6 +114,7 @@ class DifficultyReport:
     unrated: int = 0
     samples: int = 0
     correct: int = 0
+    response_tokens: int = 0
     difficulties: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     finish_reasons: Counter[str] = field(default_factory=Counter)
@@ -299,6 +300,7 @@ def _assemble(
             )
             report.statuses[grade.status] += 1
             report.finish_reasons[sample.finish_reason] += 1
+            report.response_tokens += sample.token_count
         report.samples += len(own_grades)
         correct = [grade.status == "correct" for grade in own_grades]
         report.correct += sum(correct)

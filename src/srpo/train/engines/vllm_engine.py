@@ -148,11 +148,18 @@ class VLLMEngine(EngineBase):
     def update_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> None:
         """Load (name, tensor) pairs (Hugging Face names) into vLLM's model in every worker.
 
-        vLLM's `load_weights` maps the names onto its fused layers and shards them for tensor
-        parallelism. The prefix cache is reset: cached keys and values came from the old weights.
+        vLLM maps the names onto its fused layers and shards them for tensor parallelism. Where
+        the workers have `reload_weights` (recent vLLM), it is used: it also redoes the kernel
+        repacking that some backends (vLLM's CPU linear layers) apply after loading, which a
+        plain `load_weights` into the repacked layers cannot. The prefix cache is reset: its
+        keys and values came from the old weights.
         """
         weights = list(named_tensors)  # sent to every worker, so it must be a list
-        if hasattr(self.llm, "apply_model"):
+        if _workers_reload_weights():
+            self.llm.collective_rpc(
+                "reload_weights", kwargs={"weights_iterator": weights, "is_checkpoint_format": True}
+            )
+        elif hasattr(self.llm, "apply_model"):
             self.llm.apply_model(lambda model: model.load_weights(weights))
         else:  # vLLM before apply_model: the in-process driver worker holds the model
             runner = self.llm.llm_engine.model_executor.driver_worker.model_runner
@@ -180,6 +187,14 @@ class VLLMEngine(EngineBase):
             shutdown = getattr(engine, "shutdown", None)
             if callable(shutdown):
                 shutdown()  # stops worker processes now rather than at interpreter exit
+
+
+def _workers_reload_weights() -> bool:
+    try:
+        from vllm.v1.worker.gpu_worker import Worker  # the CPU worker derives from it
+    except ImportError:
+        return False
+    return hasattr(Worker, "reload_weights")
 
 
 def _sample(choice: Any) -> Sample:
