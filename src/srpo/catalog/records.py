@@ -79,6 +79,7 @@ class Problem:
     pass_at_k: dict[str, float] | None = None
     dup_of: str | None = None
     contaminated_with: str | None = None
+    benchmark: str | None = None
     ingest_id: int | None = None
     problem_id: str = ""
 
@@ -114,6 +115,7 @@ class Problem:
             "pass_at_k": json.dumps(self.pass_at_k) if self.pass_at_k is not None else None,
             "dup_of": self.dup_of,
             "contaminated_with": self.contaminated_with,
+            "benchmark": self.benchmark,
             "row_hash": self.row_hash,
             "ingest_id": self.ingest_id,
             "created_at": now,
@@ -156,7 +158,7 @@ PROBLEM_COLUMNS: tuple[str, ...] = (
     "problem_id", "source", "split", "source_index", "domain", "question", "answer", "solution",
     "tests", "metadata", "license", "clean_status", "reject_reason", "verify_status",
     "verify_reason", "difficulty", "pass_rate", "pass_at_k", "dup_of", "contaminated_with",
-    "row_hash", "ingest_id", "created_at", "updated_at",
+    "benchmark", "row_hash", "ingest_id", "created_at", "updated_at",
 )  # fmt: skip
 
 INVALID_ROW_COLUMNS: tuple[str, ...] = (

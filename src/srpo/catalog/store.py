@@ -48,12 +48,12 @@ def _invalid_schema() -> pa.Schema:
 
 
 @dataclass(slots=True)
-class InsertOutcome:
-    """What happened to a batch: rows added, rows the catalog already held, and key clashes."""
+class Classified:
+    """A batch split by what the catalog already holds at each row's key."""
 
-    added: int = 0
-    existing: int = 0
-    collisions: list[Problem] = field(default_factory=list)
+    new: list[Problem] = field(default_factory=list)
+    existing: list[Problem] = field(default_factory=list)  # same key, same raw row: skipped
+    collisions: list[Problem] = field(default_factory=list)  # same key, different raw row
 
 
 def _arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
@@ -62,45 +62,74 @@ def _arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def insert_problems(con: duckdb.DuckDBPyConnection, problems: Sequence[Problem]) -> InsertOutcome:
-    """Insert new occurrences; an occurrence already stored with the same raw row is skipped.
+def _key_table(problems: Sequence[Problem]) -> pa.Table:
+    import pyarrow as pa
 
-    The same (source, split, source_index) holding a *different* raw row is a collision: it is
-    returned so the caller can record it, and the stored row is left alone.
+    return pa.table({
+        "source": [p.source for p in problems], "split": [p.split for p in problems],
+        "source_index": [p.source_index for p in problems], "row_hash": [p.row_hash for p in problems],
+    })  # fmt: skip
+
+
+def classify(con: duckdb.DuckDBPyConnection, problems: Sequence[Problem]) -> Classified:
+    """Which rows are new, which the catalog already holds, and which clash with a different row.
+
+    Within the batch, a second row at the same key is `existing` when it repeats the first and
+    a collision when it differs from it.
     """
-    outcome = InsertOutcome()
+    result = Classified()
     unique: dict[tuple[str, str, str], Problem] = {}
     for problem in problems:
         key = (problem.source, problem.split, problem.source_index)
         first = unique.setdefault(key, problem)
-        if first is problem:
-            continue
-        if first.row_hash == problem.row_hash:
-            outcome.existing += 1
-        else:
-            outcome.collisions.append(problem)
+        if first is not problem:
+            (result.existing if first.row_hash == problem.row_hash else result.collisions).append(problem)
     if not unique:
-        return outcome
-    now = utcnow()
-    batch = _arrow([p.to_row(now) for p in unique.values()], _problem_schema())
-    con.register("srpo_batch", batch)
+        return result
+    con.register("srpo_keys", _key_table(list(unique.values())))
     try:
-        clashes = con.execute(
-            "SELECT b.source, b.split, b.source_index, p.row_hash = b.row_hash AS same "
-            "FROM srpo_batch b JOIN problems p USING (source, split, source_index)"
+        stored = con.execute(
+            "SELECT k.source, k.split, k.source_index, p.row_hash = k.row_hash FROM srpo_keys k "
+            "JOIN problems p USING (source, split, source_index)"
         ).fetchall()
+    finally:
+        con.unregister("srpo_keys")
+    same = {(s, sp, i): equal for s, sp, i, equal in stored}
+    for key, problem in unique.items():
+        if key not in same:
+            result.new.append(problem)
+        else:
+            (result.existing if same[key] else result.collisions).append(problem)
+    return result
+
+
+def insert_new(con: duckdb.DuckDBPyConnection, problems: Sequence[Problem]) -> int:
+    """Insert rows `classify` found new; returns how many landed."""
+    if not problems:
+        return 0
+    now = utcnow()
+    con.register("srpo_batch", _arrow([p.to_row(now) for p in problems], _problem_schema()))
+    try:
         before = con.execute("SELECT count(*) FROM problems").fetchall()[0][0]
         con.execute("INSERT INTO problems BY NAME SELECT * FROM srpo_batch ON CONFLICT DO NOTHING")
-        after = con.execute("SELECT count(*) FROM problems").fetchall()[0][0]
+        return con.execute("SELECT count(*) FROM problems").fetchall()[0][0] - before
     finally:
         con.unregister("srpo_batch")
-    outcome.added = after - before
-    for source, split, index, same in clashes:
-        if same:
-            outcome.existing += 1
-        else:
-            outcome.collisions.append(unique[(source, split, index)])
-    return outcome
+
+
+def status_counts(con: duckdb.DuckDBPyConnection, problems: Sequence[Problem]) -> dict[str, int]:
+    """Stored clean_status counts of these rows (for rows a re-ingest found already present)."""
+    if not problems:
+        return {}
+    con.register("srpo_keys", _key_table(problems))
+    try:
+        found = con.execute(
+            "SELECT p.clean_status, count(*) FROM srpo_keys k JOIN problems p USING (source, split, source_index) "
+            "GROUP BY 1"
+        ).fetchall()
+    finally:
+        con.unregister("srpo_keys")
+    return dict(found)
 
 
 def insert_invalid_rows(con: duckdb.DuckDBPyConnection, rows: Sequence[InvalidRow]) -> None:

@@ -26,7 +26,7 @@ Key = tuple[str, str, str]  # (source, split, source_index)
 
 @dataclass(frozen=True, kw_only=True)
 class VerifySelection:
-    """Which problems a verification run looks at (kept problems only)."""
+    """Which problems a verification run looks at."""
 
     sources: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
@@ -35,18 +35,18 @@ class VerifySelection:
     limit: int | None = None
     recheck: bool = False
     """Also problems already verified (else only `pending` ones)."""
+    include_rejected: bool = False
+    """Also problems the cleaning pipeline rejected (else kept ones only)."""
 
     def validate(self) -> None:
         for domain in self.domains:
             if domain not in DOMAINS:
-                raise InputError(
-                    f"--domain: unknown value {domain!r}; choose from {', '.join(DOMAINS)}"
-                )
+                raise InputError(f"--domain: unknown value {domain!r}; choose from {', '.join(DOMAINS)}")
         if self.limit is not None and self.limit < 0:
             raise InputError("--limit must not be negative")
 
     def sql(self) -> tuple[str, list[Any]]:
-        clauses = ["clean_status = 'kept'"]
+        clauses = [] if self.include_rejected else ["clean_status = 'kept'"]
         params: list[Any] = []
         if not self.recheck:
             clauses.append("verify_status = 'pending'")
@@ -56,7 +56,7 @@ class VerifySelection:
                 params.extend(values)
         if self.where:
             clauses.append(f"({self.where})")
-        return " AND ".join(clauses), params
+        return " AND ".join(clauses) or "TRUE", params
 
 
 @dataclass(frozen=True, slots=True)

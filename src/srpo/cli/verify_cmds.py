@@ -81,16 +81,17 @@ def verify(
     recheck: Annotated[
         bool, typer.Option(help="Also re-check problems already verified (default: pending only).")
     ] = False,
+    include_rejected: Annotated[
+        bool, typer.Option(help="Also problems the cleaning rules rejected (default: kept only).")
+    ] = False,
     workers: WorkersOpt = 2,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per problem.")] = 10.0,
     batch_size: Annotated[int, typer.Option(help="Problems per committed batch.")] = 500,
     quiet: QuietOpt = False,
-    output_format: Annotated[
-        str, typer.Option("--format", "-f", help="Summary as table or json.")
-    ] = "table",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
-    """Check gold answers of kept math problems and store verify_status / verify_reason.
+    """Check gold answers of math problems and store verify_status / verify_reason.
 
     A gold is verified when it parses and agrees with the reference solution's boxed answer
     (where there is one); ambiguous when it lists several answers for a question that asks for
@@ -104,17 +105,13 @@ def verify(
     check_choice("--format", output_format, ("table", "json"))
     selection = VerifySelection(
         sources=split_list(source), domains=split_list(domain), where=where, limit=limit,
-        recheck=recheck,
+        recheck=recheck, include_rejected=include_rejected,
     )  # fmt: skip
     selection.validate()
-    options = VerifyOptions(
-        selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size
-    )
+    options = VerifyOptions(selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size)
     opened = Catalog.open(catalog)
     with CountProgress("verifying", quiet=quiet) as progress:
-        report = verify_catalog(
-            opened, options, on_start=progress.start, on_progress=progress.advance
-        )
+        report = verify_catalog(opened, options, on_start=progress.start, on_progress=progress.advance)
     print_verify_report(report, as_json=output_format == "json")
 
 
@@ -166,18 +163,12 @@ def grade(
             help="JSONL of responses: id, domain, answer (or problem_id), response. '-': stdin.",
         ),
     ],
-    output_path: Annotated[
-        Path, typer.Option("--out", help="Where the graded JSONL goes. '-': stdout.")
-    ],
+    output_path: Annotated[Path, typer.Option("--out", help="Where the graded JSONL goes. '-': stdout.")],
     workers: WorkersOpt = 2,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per response.")] = 5.0,
-    batch_size: Annotated[
-        int, typer.Option(help="Lines graded (and held in memory) at a time.")
-    ] = 2000,
+    batch_size: Annotated[int, typer.Option(help="Lines graded (and held in memory) at a time.")] = 2000,
     quiet: QuietOpt = False,
-    output_format: Annotated[
-        str, typer.Option("--format", "-f", help="Summary as table or json.")
-    ] = "table",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Grade model responses: each output line adds reward, status, extracted and detail.

@@ -6,34 +6,39 @@ an ingest whose process died is taken over by the next run of the same input. Ro
 become problems land in `invalid_rows` with file, line, field and reason; good rows still land.
 
 Covers: choosing the adapter and names, batching, counting, the ingest record.
-Does not cover: reading files (`sources`), mapping rows (`adapters`), cleaning (`pipeline`).
+Does not cover: reading files (`sources`), mapping rows (`adapters`), cleaning (`cleaning`),
+writing batches (`batch`), duplicates (`dedup`) and benchmarks (`decontam`).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import os
 import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from srpo.catalog import store
+from srpo.catalog import index_store, store
 from srpo.catalog.connection import Catalog
-from srpo.catalog.records import InvalidRow, Problem, row_hash
 from srpo.catalog.rollouts import rate_from_source
 from srpo.curate import hub
 from srpo.curate.adapters import Adapter, detect_adapter, get_adapter
-from srpo.curate.pipeline import Pipeline, default_pipeline
+from srpo.curate.batch import IngestPass, PassSettings
+from srpo.curate.cleaning import CleaningConfig, build_pipeline
+from srpo.curate.decontam import check_name, register_benchmark
+from srpo.curate.fingerprint import lsh_shape, remember_shape
+from srpo.curate.normalise import Normalise
+from srpo.curate.pipeline import Pipeline, RequiredFields
 from srpo.curate.source_difficulty import SourceDifficultyRule, parse_rule
 from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint, read_rows
-from srpo.errors import InputError, RowError
+from srpo.errors import CatalogError, InputError
+
+if TYPE_CHECKING:
+    import duckdb
 
 _SPLIT_IN_NAME = re.compile(r"(?:^|[_\-. ])(?:" + "|".join(SPLIT_WORDS) + r")(?=$|[_\-. ])")
-MAX_EXAMPLES = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +63,11 @@ class IngestOptions:
     """Stop after this many rows (for a first look at a large source)."""
     sample_size: int = 20
     """Rows read to auto-detect the adapter."""
+    benchmark: str | None = None
+    """Register these problems as benchmark NAME: stored for evaluation, never trained on, and
+    every training problem sharing an n-gram or near-duplicating one of them is rejected."""
+    config: CleaningConfig = field(default_factory=CleaningConfig)
+    """Cleaning, deduplication and decontamination settings."""
     difficulty_from_source: str | None = None
     """Set `difficulty` from the dataset's own field (`scale:LOW,HIGH` or `pass-rate[:HARD,EASY]`,
     see `source_difficulty`) on this source's problems that have none yet."""
@@ -99,6 +109,7 @@ class IngestReport:
     stage_counts: dict[str, Any] = field(default_factory=dict)
     invalid_examples: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    benchmark: dict[str, Any] | None = None
     rated_from_source: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,107 +193,6 @@ def _choose_adapter(options: IngestOptions, files: list[SourceFile]) -> tuple[Ad
 # ------------------------------------------------------------------------------------ the run
 
 
-def _display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
-
-
-@dataclass(slots=True)
-class _Run:
-    """State of one pass over the input: converts rows and writes them batch by batch."""
-
-    catalog: Catalog
-    options: IngestOptions
-    adapter: Adapter
-    source: str
-    ingest_id: int
-    pipeline: Pipeline
-    counts: store.IngestCounts = field(default_factory=store.IngestCounts)
-    splits: dict[str, int] = field(default_factory=dict)
-    examples: list[str] = field(default_factory=list)
-
-    def _invalid(
-        self, file: SourceFile, line: int, field_name: str | None, error: str, raw: str | None
-    ) -> InvalidRow:
-        invalid = InvalidRow(
-            source=self.source, split=self.options.split, file=str(file.path), line=line,
-            field=field_name, error=error, raw=raw, ingest_id=self.ingest_id,
-        )  # fmt: skip
-        if len(self.examples) < MAX_EXAMPLES:
-            shown = InvalidRow(**{**asdict(invalid), "file": _display_path(file.path)})
-            self.examples.append(shown.describe())
-        return invalid
-
-    def _split(self, row: RawRow, own_split: str | None) -> str:
-        return self.options.split or own_split or row.file.split_hint or self.adapter.default_split or "train"
-
-    def convert(self, row: RawRow) -> Problem | InvalidRow:
-        try:
-            draft = self.adapter.convert(row.data)
-        except RowError as error:
-            return self._invalid(row.file, row.line, error.field, error.message, _raw(row.data))
-        except Exception as error:  # an adapter bug on odd data must not lose the other rows
-            message = f"adapter {self.adapter.name} failed: {type(error).__name__}: {error}"
-            return self._invalid(row.file, row.line, None, message, _raw(row.data))
-        return Problem(
-            source=self.source,
-            split=self._split(row, draft.split),
-            source_index=draft.source_index or row.locator,
-            domain=draft.domain,
-            question=draft.question,
-            row_hash=row_hash(row.data),
-            answer=draft.answer,
-            solution=draft.solution,
-            tests=draft.tests,
-            metadata=draft.metadata,
-            license=draft.license or self.options.license or self.adapter.license,
-            ingest_id=self.ingest_id,
-        )
-
-    def process(self, rows: list[RawRow | BadRow]) -> None:
-        problems: list[Problem] = []
-        invalid: list[InvalidRow] = []
-        origins: dict[int, RawRow] = {}
-        for row in rows:
-            if isinstance(row, BadRow):
-                invalid.append(self._invalid(row.file, row.line, None, row.error, row.raw))
-                continue
-            converted = self.convert(row)
-            if isinstance(converted, Problem):
-                problems.append(converted)
-                origins[id(converted)] = row
-            else:
-                invalid.append(converted)
-        self.pipeline.run(problems)
-        with self.catalog.writer() as con:
-            outcome = store.insert_problems(con, problems)
-            invalid.extend(self._collision(p, origins[id(p)]) for p in outcome.collisions)
-            store.insert_invalid_rows(con, invalid)
-            self.counts.rows_read += len(rows)
-            store.record_progress(con, self.ingest_id, rows_read=self.counts.rows_read)
-        clashed = {id(p) for p in outcome.collisions}
-        landed = [p for p in problems if id(p) not in clashed]
-        self.counts.rows_existing += outcome.existing
-        self.counts.rows_invalid += len(invalid)
-        self.counts.rows_kept += sum(p.clean_status == "kept" for p in landed)
-        self.counts.rows_rejected += sum(p.clean_status == "rejected" for p in landed)
-        for problem in landed:
-            self.splits[problem.split] = self.splits.get(problem.split, 0) + 1
-
-    def _collision(self, problem: Problem, row: RawRow) -> InvalidRow:
-        message = (
-            f"{problem.source}/{problem.split}/{problem.source_index} already holds a different row; "
-            "pass --source to ingest this data under its own name"
-        )
-        return self._invalid(row.file, row.line, "source_index", message, _raw(row.data))
-
-
-def _raw(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str)[:2000]
-
-
 def _rows(files: list[SourceFile], reporter: Reporter, limit: int | None) -> Iterator[RawRow | BadRow]:
     rows = itertools.chain.from_iterable(read_rows(f, reporter.advance) for f in files)
     return itertools.islice(rows, limit) if limit is not None else rows
@@ -294,18 +204,42 @@ def _batches(rows: Iterable[RawRow | BadRow], size: int) -> Iterator[list[RawRow
         yield batch
 
 
-def ingest(
-    catalog: Catalog,
-    options: IngestOptions,
-    *,
-    reporter: Reporter | None = None,
-    pipeline: Pipeline | None = None,
-) -> IngestReport:
+def _pipeline_for(options: IngestOptions) -> Pipeline:
+    if options.benchmark:  # evaluation data: tidy the text, never filter it away
+        return Pipeline([RequiredFields(), Normalise()])
+    return build_pipeline(options.config)
+
+
+def use_index_settings(con: duckdb.DuckDBPyConnection, config: CleaningConfig) -> None:
+    """Check the MinHash settings against those the catalog's index was built with.
+
+    The first ingest records them (with datasketch's band split); later ones must match, since
+    buckets made with other settings never meet the stored ones.
+    """
+    dedup_config = config.dedup
+    wanted = {"threshold": dedup_config.threshold, "num_perm": dedup_config.num_perm,
+              "shingle_size": dedup_config.shingle_size, "seed": dedup_config.seed}  # fmt: skip
+    stored = index_store.get_setting(con, "dedup_index")
+    if stored is None:
+        bands, rows = lsh_shape(dedup_config.threshold, dedup_config.num_perm)
+        index_store.set_setting(con, "dedup_index", {**wanted, "bands": bands, "rows": rows})
+        return
+    if {key: stored.get(key) for key in wanted} != wanted:
+        shown = {key: stored.get(key) for key in wanted}
+        raise CatalogError(
+            f"the catalog's duplicate index was built with {shown}, not {wanted}: run "
+            "`srpo-curate clean` with the new settings to rebuild it, or keep the catalog's"
+        )
+    remember_shape(dedup_config.threshold, dedup_config.num_perm, (stored["bands"], stored["rows"]))
+
+
+def ingest(catalog: Catalog, options: IngestOptions, *, reporter: Reporter | None = None) -> IngestReport:
     """Ingest `options.location` into `catalog`; returns the run's report."""
     reporter = reporter or SilentReporter()
-    pipeline = pipeline or default_pipeline()
     if options.batch_size < 1:
         raise InputError("--batch-size must be at least 1")
+    if options.benchmark:
+        check_name(options.benchmark)
     rule = parse_rule(options.difficulty_from_source) if options.difficulty_from_source else None
     started = time.monotonic()
     resolved = _resolve(options)
@@ -314,11 +248,17 @@ def ingest(
     reporter.note(f"adapter: {adapter.name} ({reason}); source: {source}")
     key = store.IngestKey(source, options.split, adapter.name, resolved.display, fingerprint(resolved.files))
     with catalog.writer() as con:
+        if options.config.dedup.enabled:
+            use_index_settings(con, options.config)
         ingest_id, resumed = store.begin_ingest(con, key, options=_options_record(options))
         store.clear_stale_invalid_rows(con, [str(f.path) for f in resolved.files], keep_ingest_id=ingest_id)
     if resumed:
         reporter.note(f"resuming ingest {ingest_id}, which stopped before it finished")
-    run = _Run(catalog, options, adapter, source, ingest_id, pipeline)
+    settings = PassSettings(
+        source=source, adapter=adapter, ingest_id=ingest_id, split=options.split, license=options.license,
+        benchmark=options.benchmark, config=options.config,
+    )  # fmt: skip
+    run = IngestPass(catalog, settings, _pipeline_for(options))
     reporter.start(sum(f.size for f in resolved.files))
     try:
         for batch in _batches(_rows(resolved.files, reporter, options.limit), options.batch_size):
@@ -328,17 +268,24 @@ def ingest(
         raise
     finally:
         reporter.stop()
+    benchmark = None
+    if options.benchmark:
+        reporter.note(f"registering benchmark {options.benchmark} and re-checking the catalog against it")
+        benchmark = register_benchmark(
+            catalog, name=options.benchmark, source=source, split=options.split, config=options.config
+        )
     with catalog.writer() as con:
         run.counts.rows_added = store.rows_added_by(con, ingest_id)
         store.finish_ingest(
-            con, ingest_id, status="completed", counts=run.counts, stage_counts=pipeline.counts_dict()
+            con, ingest_id, status="completed", counts=run.counts, stage_counts=run.stage_counts()
         )
         rated = rate_from_source(con, source, **_rule_bounds(rule)) if rule else 0
     return IngestReport(
         ingest_id=ingest_id, source=source, adapter=adapter.name, adapter_reason=reason,
         location=resolved.display, files=len(resolved.files), resumed=resumed, status="completed",
-        counts=run.counts, splits=run.splits, stage_counts=pipeline.counts_dict(),
-        invalid_examples=run.examples, elapsed_s=time.monotonic() - started, rated_from_source=rated,
+        counts=run.counts, splits=run.splits, stage_counts=run.stage_counts(),
+        invalid_examples=run.examples, elapsed_s=time.monotonic() - started,
+        benchmark=asdict(benchmark) if benchmark else None, rated_from_source=rated,
     )  # fmt: skip
 
 
@@ -350,15 +297,15 @@ def _options_record(options: IngestOptions) -> dict[str, Any]:
     return {k: v for k, v in asdict(options).items() if v is not None}
 
 
-def _close_failed(catalog: Catalog, run: _Run, error: BaseException) -> None:
+def _close_failed(catalog: Catalog, run: IngestPass, error: BaseException) -> None:
     """Mark the ingest failed or interrupted; a later run of the same input resumes it."""
     status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
     try:
         with catalog.writer() as con:
-            run.counts.rows_added = store.rows_added_by(con, run.ingest_id)
+            run.counts.rows_added = store.rows_added_by(con, run.settings.ingest_id)
             store.finish_ingest(
-                con, run.ingest_id, status=status, counts=run.counts,
-                stage_counts=run.pipeline.counts_dict(), error=f"{type(error).__name__}: {error}"[:500],
+                con, run.settings.ingest_id, status=status, counts=run.counts,
+                stage_counts=run.stage_counts(), error=f"{type(error).__name__}: {error}"[:500],
             )  # fmt: skip
     except Exception:  # the original error matters more than a failure to record it
         pass

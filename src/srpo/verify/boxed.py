@@ -17,22 +17,19 @@ _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*(\{|\s+(?=\S))")
 _BARE_TOKEN = re.compile(r"[^\s$]+")
 
 
-def _matching_braces(text: str) -> dict[int, int]:
-    """Index of every `{` that is closed -> index just past its `}`; escaped braces do not count."""
+_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)  # \{ and \} are literal braces
+
+
+def _matching_braces(text: str, start: int = 0) -> dict[int, int]:
+    """Index of every `{` from `start` on that is closed -> index just past its `}`."""
     closes: dict[int, int] = {}
     stack: list[int] = []
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "\\":
-            index += 2  # \{ and \} are literal braces
-            continue
+    for match in _BRACE_TOKEN.finditer(text, start):
+        char = match.group()
         if char == "{":
-            stack.append(index)
+            stack.append(match.start())
         elif char == "}" and stack:
-            closes[stack.pop()] = index + 1
-        index += 1
+            closes[stack.pop()] = match.end()
     return closes
 
 
@@ -46,9 +43,10 @@ class Box:
 
 
 def _boxes(text: str) -> list[Box]:
-    closes = _matching_braces(text) if "{" in text else {}
+    starts = list(_BOX_START.finditer(text))
+    closes = _matching_braces(text, starts[0].start()) if starts else {}
     found: list[Box] = []
-    for match in _BOX_START.finditer(text):
+    for match in starts:
         if match.group(1) == "{":
             brace = match.start(1)
             end = closes.get(brace)

@@ -36,6 +36,7 @@ from srpo.verify.structure import (
 )
 
 MAX_ANSWER_CHARS = 1000
+_BARE_NUMBER = re.compile(r"\s*-?\d{1,300}(?:\.\d{1,300})?\s*")
 
 
 class NeedsAlgebra(Exception):
@@ -84,6 +85,9 @@ def prepare_gold(gold: str) -> Prepared:
 def compare(gold: str, answer: str, *, algebra: bool) -> Verdict:
     """Compare an extracted answer with the gold. Raises GoldError, and NeedsAlgebra when
     `algebra` is False and sympy is needed."""
+    if _BARE_NUMBER.fullmatch(gold) and _BARE_NUMBER.fullmatch(answer):
+        equal = numbers_equal(parse_plain_number(gold), parse_plain_number(answer))  # type: ignore[arg-type]
+        return Verdict(equal, "equal" if equal else "different number")  # most golds: no rewriting
     prepared_gold = prepare_gold(gold)
     if len(answer) > MAX_ANSWER_CHARS:
         return Verdict(False, f"answer longer than {MAX_ANSWER_CHARS} characters")
@@ -233,19 +237,24 @@ class _Judge:
 
     def _equations(self, gold: list[str], answer: list[str]) -> bool:
         if len(gold) == 1:  # "x = 5", "\frac{10}{2} = 5" for 5; not "2 + 3 = 10" for 10
-            sides = answer[1:] if _is_name(answer[0]) else answer
-            last, others = sides[-1], [s for s in sides[:-1] if not _has_variable(s)]
-            return all(self.scalar(gold[0], side) for side in [*others, last])
+            return self._chain(gold[0], answer)
         if _is_name(gold[0]):
             if len(answer) == 1:
                 return self.scalar(gold[-1], answer[0])
             if _is_name(answer[0]):
                 if _name_key(gold[0]) != _name_key(answer[0]):
                     return self.fail("assigns a different variable")
-                return self.scalar(gold[-1], answer[-1])
+                return self._chain(gold[-1], answer)
         if len(answer) == 1:
             return self.fail("expected an equation")
         return self._algebra("equations_equal", (gold[0], gold[-1]), (answer[0], answer[-1]))
+
+    def _chain(self, value: str, sides: list[str]) -> bool:
+        """An answer `a = b = c` for one value: every side without a variable must equal it
+        (a leading name such as `x` or `f(2)` is what is asked for), and so must the last."""
+        sides = sides[1:] if len(sides) > 1 and _is_name(sides[0]) else sides
+        checked = [side for side in sides[:-1] if not _has_variable(side)] + [sides[-1]]
+        return all(self.scalar(value, side) for side in checked)
 
     def _sets(self, gold: str, answer: str) -> bool:
         return self._algebra("sets_equal", gold, answer)
@@ -274,14 +283,13 @@ class _Judge:
 
 # ----------------------------------------------------------------------------------- helpers
 
-_RELATION = re.compile(
-    r"<|>|\\le(?:q|qslant)?(?![a-zA-Z])|\\ge(?:q|qslant)?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])"
-)
+_RELATION = re.compile(r"<|>|\\le(?:q|qslant)?(?![a-zA-Z])|\\ge(?:q|qslant)?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])")
 _BASE_NUMERAL = re.compile(r"[0-9A-Za-z]+_\{?\d+\}?")
 _NAME = re.compile(r"\s*(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w,]+\}?|')?(?:\s*\([^()=]*\))?\s*")
 _COMMAND = re.compile(r"\\[a-zA-Z]+")
 
 
+@lru_cache(maxsize=8192)
 def _squash(text: str) -> str:
     return re.sub(r"\s+|\{\}", "", text).replace("{", "").replace("}", "")
 

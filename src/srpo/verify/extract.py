@@ -24,7 +24,9 @@ _PHRASE = re.compile(
     re.IGNORECASE,
 )
 # Math delimiters that may wrap the phrase's answer: $…$, $$…$$, \(…\), \[…\].
-_DELIMITED = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_DELIMITED = re.compile(
+    r"\$\$(.+?)\$\$|\$((?:\\.|[^\\$])+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)  # inside $…$ an escaped \$ (a dollar sign) does not end the math
 # Plain-text answer: up to the end of the line or of the sentence (a period not inside a number).
 _SENTENCE_END = re.compile(r"\n|\.(?=\s|$)|(?<=\S)[!?](?=\s|$)")
 

@@ -28,7 +28,7 @@ from srpo.verify.structure import BareList, Bracketed, Matrix, Scalar, Shape, Un
 
 _ASKS_FOR_SEVERAL = re.compile(
     r"separated by|separate (?:your|the) answers|comma|semicolon|in (?:increasing|decreasing) "
-    r"order|\b(?:all|both|each|every|list)\b|\b(?:values|solutions|roots|zeros|zeroes|points|"
+    r"order|\b(?:all|both|each|every|list|solve)\b|\b(?:values|solutions|roots|zeros|zeroes|points|"
     r"numbers|integers|answers|pairs|possibilities|intervals)\b",
     re.IGNORECASE,
 )
@@ -75,9 +75,7 @@ def check_gold(task: GoldTask) -> GoldCheck:
         )
     boxes = _solution_boxes(task.solution or "")
     if not boxes:
-        return GoldCheck(
-            "verified", "gold.parsed: no boxed answer in a reference solution to compare"
-        )
+        return GoldCheck("verified", "gold.parsed: no boxed answer in a reference solution to compare")
     return _against_boxes(task, gold, boxes)
 
 
@@ -86,9 +84,7 @@ def _against_boxes(task: GoldTask, gold: Prepared, boxes: list[str]) -> GoldChec
     distinct = _distinct(boxes)
     if len(distinct) > 1:
         if _equal(answer, ", ".join(distinct)):
-            return GoldCheck(
-                "verified", "gold.matches_solution: equals the solution's boxed answers"
-            )
+            return GoldCheck("verified", "gold.matches_solution: equals the solution's boxed answers")
         listed = " | ".join(_short(box) for box in distinct)
         if any(_equal(answer, box) for box in distinct) and asks_for_several(task.question):
             return GoldCheck(

@@ -108,9 +108,7 @@ def _validate(row: dict[str, Any]) -> None:
     if "problem_id" in row and not isinstance(row["problem_id"], str):
         raise _LineError("field 'problem_id': not a string")
     answer = row.get("answer")
-    if answer is not None and (
-        isinstance(answer, bool) or not isinstance(answer, str | int | float)
-    ):
+    if answer is not None and (isinstance(answer, bool) or not isinstance(answer, str | int | float)):
         raise _LineError("field 'answer': expected a string or a number")
     if domain == "math" and answer is None and "problem_id" not in row:
         raise _LineError("field 'answer': missing (give the gold answer, or a problem_id)")
@@ -129,10 +127,7 @@ def _resolve(lines: list[_Line], catalog: Path | None) -> None:
     wanted = [
         line.row["problem_id"]
         for line in lines
-        if line.error is None
-        and line.row
-        and line.row.get("answer") is None
-        and "problem_id" in line.row
+        if line.error is None and line.row and line.row.get("answer") is None and "problem_id" in line.row
     ]
     stored = _stored_golds(wanted, catalog) if wanted else {}
     for line in lines:

@@ -15,7 +15,8 @@ comparison rules (see `equivalence`) or reading/writing files (see `grade_file`)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ CODE_UNAVAILABLE = (
     "code grading is not available: srpo.verify.code (the sandbox grader) is not installed in "
     "this version of srpo"
 )
+_PROGRESS_STEP = 256  # cheap items between two progress updates
 _CODE_STATUS = {
     "passed": "correct", "failed": "wrong", "no_code": "no_answer", "timeout": "timeout",
     "memory": "wrong", "runtime_error": "wrong", "sandbox_error": "error",
@@ -112,43 +114,46 @@ class Grader:
         grades: list[Grade | None] = [None] * len(items)
         code_indices = [i for i, item in enumerate(items) if item.domain == "code"]
         jobs: list[_MathJob] = []
-        for index, item in enumerate(items):
-            if item.domain == "code":
-                continue
-            grade_or_job = _math_in_parent(index, item)
-            if isinstance(grade_or_job, Grade):
-                grades[index] = grade_or_job
-            else:
-                jobs.append(grade_or_job)
-        if on_done:
-            on_done(len(items) - len(jobs) - len(code_indices))
-        if jobs:
-            self._math_in_workers(jobs, grades, on_done)
+        pairs = self._cheap_pass(items, grades, jobs, on_done)
+        first = next(pairs, None)  # workers start only when some item needs algebra
+        if first is not None:
+            from srpo.verify.tasks import compare_pair
+
+            outcomes = self._workers().run(compare_pair, itertools.chain([first], pairs), on_done=on_done)
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                grades[job.index] = _from_outcome(job, outcome)
         if code_indices:
-            for index, grade in zip(
-                code_indices, self._code([items[i] for i in code_indices]), strict=True
-            ):
+            code_grades = self._code([items[i] for i in code_indices])
+            for index, grade in zip(code_indices, code_grades, strict=True):
                 grades[index] = grade
             if on_done:
                 on_done(len(code_indices))
         return [g if g is not None else _grade("error", None, "not graded") for g in grades]
 
-    def _math_in_workers(
-        self,
-        jobs: list[_MathJob],
+    @staticmethod
+    def _cheap_pass(
+        items: Sequence[GradeItem],
         grades: list[Grade | None],
+        jobs: list[_MathJob],
         on_done: Callable[[int], None] | None,
-    ) -> None:
-        from srpo.verify.worker import compare_pair
-
-        outcomes = self._workers().run(compare_pair, [job.pair for job in jobs], on_done=on_done)
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome, Failure):
-                status: GradeStatus = "timeout" if outcome.kind == "timeout" else "error"
-                grades[job.index] = _grade(status, job.extracted, outcome.detail)
+    ) -> Iterator[tuple[str, str]]:
+        """Grade math items in the parent where no algebra is needed; yield the others' pairs
+        (lazily, so the workers compare while the parent goes on)."""
+        cheap = 0
+        for index, item in enumerate(items):
+            if item.domain == "code":
+                continue
+            outcome = _math_in_parent(index, item)
+            if isinstance(outcome, Grade):
+                grades[index] = outcome
+                cheap += 1
+                if on_done and cheap % _PROGRESS_STEP == 0:
+                    on_done(_PROGRESS_STEP)
             else:
-                status, reason = outcome
-                grades[job.index] = _grade(status, job.extracted, reason)
+                jobs.append(outcome)
+                yield outcome.pair
+        if on_done and cheap % _PROGRESS_STEP:
+            on_done(cheap % _PROGRESS_STEP)
 
     def _code(self, items: list[GradeItem]) -> list[Grade]:
         import importlib
@@ -167,6 +172,14 @@ class Grader:
             detail = f"code grader failed: {type(error).__name__}: {error}"[:300]
             return [_grade("error", None, detail) for _ in items]
         return [_from_code_grade(result) for result in results]
+
+
+def _from_outcome(job: _MathJob, outcome: Any) -> Grade:
+    if isinstance(outcome, Failure):
+        status: GradeStatus = "timeout" if outcome.kind == "timeout" else "error"
+        return _grade(status, job.extracted, outcome.detail)
+    status, reason = outcome
+    return _grade(status, job.extracted, reason)
 
 
 def _from_code_grade(result: Any) -> Grade:

@@ -25,9 +25,7 @@ _UNICODE = {
     "∓": r"\mp ", "°": "", "∪": r"\cup ", "∅": r"\emptyset ", "⋅": r"\cdot ",
 }  # fmt: skip
 _DELIMITERS = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$")
-_SIZING = re.compile(
-    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\.?"
-)
+_SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])\.?")
 _DROP = re.compile(r"\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])")
 _THOUSANDS_MARKUP = re.compile(r"(?<=\d)(?:\{,\}|,\\!|,\\,|\\,|\\!|\\ |~)(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
@@ -43,9 +41,7 @@ _TEXT_CMD = re.compile(
 )
 _INFINITY = re.compile(r"(?<![a-zA-Z\\])(?:infinity|inf)(?![a-zA-Z])", re.IGNORECASE)
 _EMPTY_SET = re.compile(r"\\varnothing(?![a-zA-Z])|\\\{\s*\\\}")
-_CONNECTIVE = re.compile(
-    r"\s*,?\s*\\text\{\s*,?\s*(?:and|or)\s*\}\s*|\s*,?\s+(?:and|or)\s+", re.IGNORECASE
-)
+_CONNECTIVE = re.compile(r"\s*,?\s*\\text\{\s*,?\s*(?:and|or)\s*\}\s*|\s*,?\s+(?:and|or)\s+", re.IGNORECASE)
 _PLAIN_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _WHITESPACE = re.compile(r"\s+")
 _PHANTOM = re.compile(r"\\phantom\s*(?:\{[^{}]*\}|\\[A-Za-z]+|\S)")  # invisible spacing
@@ -53,7 +49,7 @@ _LOOSE_FRAC = re.compile(r"\\frac\s*(\\[a-zA-Z]+|[0-9a-zA-Z])\s*(\\[a-zA-Z]+|[0-
 _LOOSE_SQRT = re.compile(r"\\sqrt\s*(\\[a-zA-Z]+|[0-9a-zA-Z])")
 _APPROX = re.compile(r"^\s*(?:\\approx|\\simeq|\\sim|=)\s*")
 _FORMATTED_NUMBER = re.compile(
-    r"\\(?:textbf|mathbf|text|textrm|mathrm|boldsymbol)\s*\{\s*\(?\s*([+-]?[\d.,]+)\s*\)?\s*\}"
+    r"\\(?:textbf|mathbf|text|textrm|mathrm|boldsymbol)\s*\{\s*\(?\s*([+-]?(?:[\d.,]+|\\infty))\s*\)?\s*\}"
 )
 _MEMBERSHIP = re.compile(r"^\s*[a-zA-Z](?:_\{?\w+\}?)?\s*\\in(?![a-zA-Z])\s*")
 
@@ -86,13 +82,13 @@ def normalize_answer(text: str) -> str:
     text = _PHANTOM.sub("", text)
     text = _LOOSE_FRAC.sub(r"\\frac{\1}{\2}", text)  # \frac\pi4 -> \frac{\pi}{4}
     text = _LOOSE_SQRT.sub(r"\\sqrt{\1}", text)
+    text = _INFINITY.sub(r"\\infty", text)
     text = _FORMATTED_NUMBER.sub(r"\1", text)  # \textbf{(211)} -> 211
     text = _BINOM.sub(r"\\binom", text)
     text = _DEGREES.sub("", text)
     text = _PERCENT.sub("", text)
     text = _EULER.sub("e", text)
     text = _IMAGINARY.sub("i", text)
-    text = _INFINITY.sub(r"\\infty", text)
     text = _EMPTY_SET.sub(r"\\emptyset", text)
     text = _strip_units(text.strip())
     text = _CONNECTIVE.sub(", ", text)
@@ -118,11 +114,7 @@ def _strip_units(text: str) -> str:
     """Drop unit text after a number: `5\\text{ cm}^2` -> `5`, `12 apples` -> `12`."""
     for _ in range(3):  # "5 \text{ square } \text{feet}"
         match = _TRAILING_TEXT.search(text)
-        if (
-            match
-            and _UNIT_BODY.fullmatch(match.group(1).strip() or "-")
-            and _is_unit(match.group(1))
-        ):
+        if match and _UNIT_BODY.fullmatch(match.group(1).strip() or "-") and _is_unit(match.group(1)):
             head = text[: match.start()].rstrip()
             if head and (head[-1].isdigit() or head[-1] == "}"):
                 text = head

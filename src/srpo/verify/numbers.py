@@ -6,7 +6,7 @@ fractions. Reading them with `fractions.Fraction` is exact (no float rounding: `
 
 A decimal answer to a gold that has no short decimal form (`1/3`, `\\pi`) counts when it is the
 gold rounded or truncated to the digits written, with at least `MIN_SIGNIFICANT` significant
-digits: `0.3333` is 1/3, `0.33` is not.
+digits: `0.333333` is 1/3, `0.3333` is not (the question asked for the exact value).
 
 Covers: integers (`025`, `-7`), decimals (`.5`, `2.50`), `a/b`, `\\frac{a}{b}` (also `\\frac34`),
 mixed numbers (`1\\frac{4}{5}`), scientific notation (`6.72 \\times 10^{-5}`, `1.2e-5`).
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-MIN_SIGNIFICANT = 4
+MIN_SIGNIFICANT = 6
 MAX_DIGITS = 400  # longer literals go the symbolic way, where size guards apply
 
 _SIGN = r"(?P<sign>[+-])?\s*"

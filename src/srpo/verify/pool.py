@@ -18,14 +18,14 @@ Does not cover: what the work is (see `worker` for the functions that run inside
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any, Literal
 
 FailureKind = Literal["timeout", "crashed", "error"]
-PRELOAD = ["srpo.verify.worker"]
+PRELOAD = ["srpo.verify.worker"]  # imports sympy and warms the LaTeX parser
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,20 +123,26 @@ class WorkerPool:
     def run(
         self,
         function: Callable[[Any], Any],
-        items: Sequence[Any],
+        items: Iterable[Any],
         *,
         on_done: Callable[[int], None] | None = None,
     ) -> list[Any]:
-        """`function(item)` for every item, in order; a Failure where an item produced none."""
-        results: list[Any] = [None] * len(items)
-        size = max(1, self.options.chunk_size)
+        """`function(item)` for every item, in order; a Failure where an item produced none.
+
+        `items` may be a generator: each chunk is sent to a worker as soon as it is full, so
+        the workers start while the caller is still producing the rest.
+        """
+        taken: list[Any] = []
         pending = {}
-        for start in range(0, len(items), size):
-            chunk = list(items[start : start + size])
-            future = self._pool.schedule(
-                _run_chunk, args=(function, chunk), timeout=self.options.timeout_s
-            )
-            pending[future] = (start, len(chunk))
+        size = max(1, self.options.chunk_size)
+        for item in items:
+            taken.append(item)
+            if len(taken) % size == 0:
+                pending[self._schedule(function, taken[-size:])] = (len(taken) - size, size)
+        if len(taken) % size:
+            rest = len(taken) % size
+            pending[self._schedule(function, taken[-rest:])] = (len(taken) - rest, rest)
+        results: list[Any] = [None] * len(taken)
         retry: list[int] = []
         for future, (start, count) in self._as_completed(pending):
             try:
@@ -146,8 +152,11 @@ class WorkerPool:
                 continue
             if on_done:
                 on_done(count)
-        self._run_alone(function, items, retry, results, on_done)
+        self._run_alone(function, taken, retry, results, on_done)
         return results
+
+    def _schedule(self, function: Callable[[Any], Any], chunk: list[Any]) -> Any:
+        return self._pool.schedule(_run_chunk, args=(function, chunk), timeout=self.options.timeout_s)
 
     def _run_alone(
         self,
@@ -157,12 +166,7 @@ class WorkerPool:
         results: list[Any],
         on_done: Callable[[int], None] | None,
     ) -> None:
-        pending = {
-            self._pool.schedule(
-                _run_chunk, args=(function, [items[i]]), timeout=self.options.timeout_s
-            ): (i, 1)
-            for i in indices
-        }
+        pending = {self._schedule(function, [items[i]]): (i, 1) for i in indices}
         for future, (index, _) in self._as_completed(pending):
             results[index] = self._single_result(future)
             if on_done:
@@ -174,9 +178,7 @@ class WorkerPool:
         try:
             return future.result()[0]
         except FutureTimeout:
-            return Failure(
-                "timeout", f"no result within {self.options.timeout_s:g}s; worker killed"
-            )
+            return Failure("timeout", f"no result within {self.options.timeout_s:g}s; worker killed")
         except ProcessExpired as error:
             return Failure("crashed", f"worker died (exit code {error.exitcode})")
         except Exception as error:

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_NESTING = 12
 
 _OPENERS = ("\\{", "\\langle", "(", "[", "{")
 _CLOSERS = ("\\}", "\\rangle", ")", "]", "}")
-_MATRIX = re.compile(
-    r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL
-)
-_ENV = re.compile(r"\\(begin|end)\{[a-zA-Z*]+\}")
+_MATRIX = re.compile(r"^\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +77,25 @@ class TooComplex(ValueError):
     """Nesting deeper than any real answer: refused before a parser can blow up on it."""
 
 
-def _token_at(text: str, index: int, tokens: tuple[str, ...]) -> str | None:
-    for token in tokens:
-        if text.startswith(token, index):
-            if token[0] == "\\" and token[1:].isalpha():
-                after = index + len(token)
-                if after < len(text) and text[after].isalpha():
-                    continue  # \langlex is not \langle
-            return token
-    return None
+_BRACKET_TOKENS = (
+    r"\\(?:begin|end)\{[a-zA-Z*]+\}"  # environments nest like brackets
+    r"|\\\\"  # a matrix row break, not an escaped bracket
+    r"|\\[{}]|\\[lr]angle(?![a-zA-Z])|[()\[\]{}]"
+)
+
+
+@lru_cache(maxsize=32)
+def _scanner(separators: tuple[str, ...]) -> re.Pattern[str]:
+    escaped = "".join(f"|{re.escape(s)}" for s in separators)
+    return re.compile(_BRACKET_TOKENS + escaped)
+
+
+def _opens(token: str) -> bool:
+    return token in ("(", "[", "{", "\\{", "\\langle") or token.startswith("\\begin")
+
+
+def _closes(token: str) -> bool:
+    return token in (")", "]", "}", "\\}", "\\rangle") or token.startswith("\\end")
 
 
 def split_top_level(text: str, separators: tuple[str, ...]) -> list[str]:
@@ -98,76 +106,44 @@ def split_top_level(text: str, separators: tuple[str, ...]) -> list[str]:
     parts: list[str] = []
     depth = 0
     start = 0
-    index = 0
-    while index < len(text):
-        env = _ENV.match(text, index) if text[index] == "\\" else None
-        if env:
-            depth += 1 if env.group(1) == "begin" else -1
-            index = env.end()
-            continue
-        separator = (
-            next((s for s in separators if text.startswith(s, index)), None) if depth == 0 else None
-        )
-        if separator:
-            parts.append(text[start:index])
-            index += len(separator)
-            start = index
-            continue
-        if text.startswith("\\\\", index):
-            index += 2  # a matrix row break, not an escaped bracket
-            continue
-        opener = _token_at(text, index, _OPENERS)
-        if opener:
+    for match in _scanner(separators).finditer(text):
+        token = match.group()
+        if token in separators and depth == 0:
+            parts.append(text[start : match.start()])
+            start = match.end()
+        elif _opens(token):
             depth += 1
             if depth > MAX_NESTING:
                 raise TooComplex(f"brackets nest deeper than {MAX_NESTING}")
-            index += len(opener)
-            continue
-        closer = _token_at(text, index, _CLOSERS)
-        if closer:
+        elif _closes(token):
             depth -= 1
-            index += len(closer)
-            continue
-        index += 1
     parts.append(text[start:])
     return parts
 
 
 def _outer_brackets(text: str) -> tuple[str, str, str] | None:
     """(left, inner, right) when one bracket pair encloses the whole text, else None."""
-    left = _token_at(text, 0, _OPENERS[:-1])  # a bare { is grouping, never a set
-    if left is None:
-        return None
+    left = next((o for o in _OPENERS[:-1] if text.startswith(o)), None)  # a bare { only groups
     right = next((c for c in _CLOSERS[:-1] if text.endswith(c)), None)
-    if right is None:
+    if left is None or right is None or len(text) < len(left) + len(right):
         return None
+    if left == "\\langle" and text[len(left) : len(left) + 1].isalpha():
+        return None  # \langlex is not \langle
     inner = text[len(left) : len(text) - len(right)]
-    if not _balanced_inside(inner):
-        return None
-    return left, inner, right
+    return (left, inner, right) if _balanced_inside(inner) else None
 
 
 def _balanced_inside(inner: str) -> bool:
     """True when no bracket of `inner` closes below depth 0 (the outer pair really is a pair)."""
     depth = 0
-    index = 0
-    while index < len(inner):
-        if inner.startswith("\\\\", index):
-            index += 2
-            continue
-        opener = _token_at(inner, index, _OPENERS)
-        if opener:
+    for match in _scanner(()).finditer(inner):
+        token = match.group()
+        if _opens(token):
             depth += 1
-            index += len(opener)
-            continue
-        closer = _token_at(inner, index, _CLOSERS)
-        if closer:
+        elif _closes(token):
             depth -= 1
             if depth < 0:
                 return False
-            index += len(closer)
-            continue
-        index += 1
     return depth == 0
 
 

@@ -56,9 +56,7 @@ def parse_latex(text: str) -> Any:
         basic_latex=True, units=False, malformed_operators=True, nits=False, boxed="none"
     )
     try:
-        expr = latex2sympy(
-            text, is_real=not should_treat_as_complex(text), normalization_config=config
-        )
+        expr = latex2sympy(text, is_real=not should_treat_as_complex(text), normalization_config=config)
     except Exception as error:  # the parser raises bare Exceptions for syntax errors
         raise Unparseable(f"cannot parse {text!r}: {type(error).__name__}") from error
     if not isinstance(expr, sympy.Basic | sympy.MatrixBase):
@@ -155,9 +153,9 @@ def _equal(gold: Any, answer: Any, *, decimal_answer: PlainNumber | None = None)
         return _as_sets_equal(gold, answer)
     if not (isinstance(gold, sympy.Expr) and isinstance(answer, sympy.Expr)):
         return False
-    if gold.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or answer.has(
-        sympy.oo, -sympy.oo, sympy.zoo, sympy.nan
-    ):
+    if gold.has(sympy.zoo, sympy.nan) or answer.has(sympy.zoo, sympy.nan):
+        return False  # an undefined value (1/0, 0/0) equals nothing, not even another one
+    if gold.has(sympy.oo, -sympy.oo) or answer.has(sympy.oo, -sympy.oo):
         return sympy.simplify(gold) == sympy.simplify(answer)
     if not gold.free_symbols and not answer.free_symbols:
         return _constants_equal(gold, answer, decimal_answer)
@@ -183,17 +181,13 @@ def _constants_equal(gold: Any, answer: Any, decimal_answer: PlainNumber | None)
     if gold.is_Rational and answer.is_Rational:
         if gold == answer:
             return True
-        return decimal_answer is not None and approximates(
-            Fraction(int(gold.p), int(gold.q)), decimal_answer
-        )
+        return decimal_answer is not None and approximates(Fraction(int(gold.p), int(gold.q)), decimal_answer)
     gold_value = sympy.N(gold, PRECISION)
     answer_value = sympy.N(answer, PRECISION)
     if not (gold_value.is_number and answer_value.is_number):
         return False
     if decimal_answer is not None and gold_value.is_real:
-        return approximates(Fraction(str(gold_value)), decimal_answer) or _proved_zero(
-            gold - answer
-        )
+        return approximates(Fraction(str(gold_value)), decimal_answer) or _proved_zero(gold - answer)
     scale = max(abs(gold_value), 1)
     if abs(gold_value - answer_value) > scale * sympy.Float(10) ** (-(PRECISION - 20)):
         return False
@@ -218,10 +212,7 @@ def _expressions_equal(gold: Any, answer: Any) -> bool:
 
     symbols = sorted(gold.free_symbols | answer.free_symbols, key=lambda s: s.name)
     for offset, (numerator, denominator) in enumerate(_PROBES):
-        point = {
-            s: sympy.Rational(numerator + 2 * k + offset, denominator)
-            for k, s in enumerate(symbols)
-        }
+        point = {s: sympy.Rational(numerator + 2 * k + offset, denominator) for k, s in enumerate(symbols)}
         try:
             gold_value = complex(sympy.N(gold.xreplace(point), 30))
             answer_value = complex(sympy.N(answer.xreplace(point), 30))
@@ -249,25 +240,39 @@ def _as_sets_equal(gold: Any, answer: Any) -> bool:
     try:
         gold_set = gold if isinstance(gold, sympy.Set) else _relation_set(gold)
         answer_set = answer if isinstance(answer, sympy.Set) else _relation_set(answer)
-    except (TypeError, ValueError, NotImplementedError):
-        return False
-    if gold_set is None or answer_set is None:
-        return False
-    if gold_set == answer_set:
-        return True
-    difference = gold_set.symmetric_difference(answer_set)
-    return bool(difference.is_empty)
+        if gold_set is None or answer_set is None:
+            return False
+        if gold_set == answer_set:
+            return True
+        return bool(gold_set.symmetric_difference(answer_set).is_empty)
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        return False  # sympy cannot decide an ordering: not shown equal
 
 
 def _relation_set(expr: Any) -> Any:
-    """`x \\le 3` -> (-oo, 3]; None when it is not a relation in one variable."""
+    """`x \\le 3` -> (-oo, 3], `1 < x \\le 2` -> (1, 2]; None unless one variable is bounded by
+    constants. Built by hand because `as_set` gives up on endpoints such as pi^2/8."""
     import sympy
     from sympy.core.relational import Relational
 
-    relations = (Relational, sympy.And, sympy.Or)
-    if not isinstance(expr, relations) or len(expr.free_symbols) != 1:
+    if isinstance(expr, sympy.And):
+        parts = [_relation_set(arg) for arg in expr.args]
+        return None if any(p is None for p in parts) else sympy.Intersection(*parts)
+    if isinstance(expr, sympy.Or):
+        parts = [_relation_set(arg) for arg in expr.args]
+        return None if any(p is None for p in parts) else sympy.Union(*parts)
+    if not isinstance(expr, Relational) or isinstance(expr, sympy.Eq | sympy.Ne):
         return None
-    return expr.as_set()
+    lhs, rhs = expr.lhs, expr.rhs
+    if isinstance(rhs, sympy.Symbol) and not lhs.free_symbols:
+        expr = expr.reversed  # 3 > x  ->  x < 3
+        lhs, rhs = expr.lhs, expr.rhs
+    if not isinstance(lhs, sympy.Symbol) or rhs.free_symbols:
+        return None
+    strict = isinstance(expr, sympy.StrictLessThan | sympy.StrictGreaterThan)
+    if isinstance(expr, sympy.StrictLessThan | sympy.LessThan):
+        return sympy.Interval(-sympy.oo, rhs, right_open=strict)
+    return sympy.Interval(rhs, sympy.oo, left_open=strict)
 
 
 def sets_equal(gold_text: str, answer_text: str) -> bool:
@@ -283,6 +288,8 @@ def equations_equal(gold: tuple[str, str], answer: tuple[str, str]) -> bool:
     a = parse_latex(answer[0]) - parse_latex(answer[1])
     check_size(g)
     check_size(a)
+    if not g.free_symbols or not a.free_symbols:
+        return False  # a statement about numbers ("2 + 3 = 5") is not an equation in unknowns
     if a == 0 or g == 0:
         return g == a
     ratio = sympy.simplify(g / a)

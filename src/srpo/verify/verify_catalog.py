@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from srpo.catalog.connection import Catalog
 from srpo.catalog.verification import (
@@ -62,9 +62,7 @@ class VerifyReport:
     code_left_pending: int = 0
     by_source: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_reason: Counter[tuple[str, str]] = field(default_factory=Counter)
-    examples: dict[tuple[str, str], list[Example]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    examples: dict[tuple[str, str], list[Example]] = field(default_factory=lambda: defaultdict(list))
     elapsed_s: float = 0.0
 
     def add(self, problem: ProblemToVerify, check: GoldCheck) -> None:
@@ -73,9 +71,7 @@ class VerifyReport:
         group = (check.status, check.code)
         self.by_reason[group] += 1
         if check.status != "verified" and len(self.examples[group]) < MAX_EXAMPLES:
-            self.examples[group].append(
-                Example(problem.key[0], problem.key[2], problem.answer, check.reason)
-            )
+            self.examples[group].append(Example(problem.key[0], problem.key[2], problem.answer, check.reason))
 
     def to_dict(self) -> dict:
         return {
@@ -88,7 +84,7 @@ class VerifyReport:
                 for (status, code), n in self.by_reason.most_common()
             ],
             "examples": [
-                {"status": status, "reason_code": code, **vars(example)}
+                {"status": status, "reason_code": code, **asdict(example)}
                 for (status, code), examples in self.examples.items()
                 for example in examples
             ],
@@ -112,7 +108,7 @@ def verify_catalog(
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    from srpo.verify.worker import check_gold_task
+    from srpo.verify.tasks import check_gold_task
 
     started = time.monotonic()
     report = VerifyReport()
@@ -136,9 +132,7 @@ def verify_catalog(
             report.code_left_pending += len(batch) - len(math)
             if on_progress and len(batch) > len(math):
                 on_progress(len(batch) - len(math))
-            tasks = [
-                GoldTask(question=p.question, answer=p.answer, solution=p.solution) for p in math
-            ]
+            tasks = [GoldTask(question=p.question, answer=p.answer, solution=p.solution) for p in math]
             outcomes = pool.run(check_gold_task, tasks, on_done=on_progress)
             checks = [_as_check(outcome, options.timeout_s) for outcome in outcomes]
             with catalog.writer() as con:

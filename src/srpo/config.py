@@ -1,0 +1,130 @@
+"""Typed configuration: dataclasses loaded from TOML or YAML, overridden by `--set key=value`.
+
+Every srpo config is a (possibly nested) frozen dataclass whose fields have defaults and a
+docstring. `load_config(Type, path, overrides)` reads the file, applies `a.b=value` overrides
+(values parsed as YAML scalars, so `true`, `0.8`, `[1, 2]` get their types), rejects unknown
+keys with the list of known ones, and checks each value against the field's type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from srpo.errors import InputError
+
+T = TypeVar("T")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(f"{path}: config file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            data = tomllib.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+    except Exception as error:
+        raise InputError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {error}") from error
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: the top level must be a table of settings")
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`dedup.threshold=0.85` -> (['dedup', 'threshold'], 0.85)."""
+    import yaml
+
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--set {text!r}: expected key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def _merge(data: dict[str, Any], path: list[str], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise InputError(f"--set {'.'.join(path)}: {part} is not a section")
+    node[path[-1]] = value
+
+
+def _check_type(value: Any, kind: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    if kind is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(kind):
+            try:
+                return _check_type(value, option, where)
+            except InputError:
+                continue
+        raise InputError(f"{where}: {value!r} does not fit {kind}")
+    if kind is type(None):
+        if value is None:
+            return None
+        raise InputError(f"{where}: expected null, got {value!r}")
+    if origin in (tuple, list, Sequence):
+        if not isinstance(value, list | tuple):
+            raise InputError(f"{where}: expected a list, got {value!r}")
+        args = typing.get_args(kind)
+        inner = args[0] if args else Any
+        return tuple(_check_type(v, inner, where) for v in value)
+    if origin is typing.Literal:
+        if value not in typing.get_args(kind):
+            raise InputError(f"{where}: expected one of {typing.get_args(kind)}, got {value!r}")
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(kind, type) and not isinstance(value, kind):
+        raise InputError(f"{where}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def build(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
+    """Instantiate dataclass `cls` from a mapping, recursing into nested dataclass fields."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise InputError(
+            f"unknown setting {where}{unknown[0]}; known: {', '.join(sorted(where + k for k in fields))}"
+        )
+    values = {}
+    for name, value in data.items():
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind) and isinstance(value, Mapping):
+            values[name] = build(kind, value, where=f"{where}{name}.")
+        else:
+            values[name] = _check_type(value, kind, f"{where}{name}")
+    return cls(**values)
+
+
+def load_config(cls: type[T], path: Path | None = None, overrides: Sequence[str] = ()) -> T:
+    data = _read_file(path) if path else {}
+    for override in overrides:
+        keys, value = parse_override(override)
+        _merge(data, keys, value)
+    return build(cls, data)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A config as plain data, for printing and storing with a run."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=str))

@@ -1,0 +1,241 @@
+"""Benchmark decontamination: training problems that leak a registered benchmark are rejected.
+
+`srpo-curate ingest FILE --benchmark NAME` stores FILE's problems with `benchmark = NAME`
+(cleaned but never filtered or deduplicated: they are evaluation data), indexes the word
+n-grams (13 by default) of each, and re-checks every training problem already in the catalog.
+From then on every ingest checks its new problems too. A training problem is contaminated when
+it shares one n-gram with a benchmark problem (a question shorter than the n-gram counts as one
+whole n-gram) or, optionally, is a near duplicate of one (the same MinHash LSH + exact Jaccard
+re-check as deduplication, without the number rule: a benchmark with its numbers changed still
+leaks its method). Contaminated problems get `reject_reason = 'decontam.<name>'` and
+`contaminated_with` = the benchmark problem's id; already-rejected ones only get the latter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from srpo.catalog import index_store
+from srpo.catalog.connection import Catalog
+from srpo.catalog.index_store import StatusUpdate
+from srpo.catalog.records import Problem, utcnow
+from srpo.curate.cleaning import CleaningConfig
+from srpo.curate.fingerprint import Fingerprint, fingerprints, ngram_hashes, question_key, shingles_of
+from srpo.curate.text import jaccard
+from srpo.errors import InputError
+
+if TYPE_CHECKING:
+    import duckdb
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+RECHECK_BATCH = 5000
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InputError(f"--benchmark {name!r}: use lowercase letters, digits, '-' or '_' (e.g. aime24)")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    benchmark: str
+    problem_id: str
+    how: str  # "ngram" or "near"
+    similarity: float | None = None
+
+
+def registered(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("SELECT name FROM benchmarks ORDER BY name").fetchall()]
+
+
+def _ngram_matches(
+    con: duckdb.DuckDBPyConnection, questions: Sequence[str], size: int, only: str | None
+) -> dict[int, Match]:
+    import pyarrow as pa
+
+    rows = [{"ord": i, "ngram": h} for i, q in enumerate(questions) for h in ngram_hashes(q, size)]
+    if not rows:
+        return {}
+    con.register(
+        "srpo_ngrams",
+        pa.Table.from_pylist(rows, schema=pa.schema([("ord", pa.int64()), ("ngram", pa.uint64())])),
+    )
+    try:
+        found = con.execute(
+            "SELECT n.ord, min(b.benchmark), min(b.problem_id) FROM srpo_ngrams n "
+            "JOIN benchmark_ngrams b ON b.ngram = n.ngram WHERE ? IS NULL OR b.benchmark = ? GROUP BY n.ord",
+            [only, only],
+        ).fetchall()
+    finally:
+        con.unregister("srpo_ngrams")
+    return {ord_: Match(bench, pid, "ngram") for ord_, bench, pid in found}
+
+
+def _near_matches(
+    con: duckdb.DuckDBPyConnection, prints: Sequence[Fingerprint], config: CleaningConfig, only: str | None
+) -> dict[int, Match]:
+    candidates = index_store.candidate_keys(con, prints, benchmarks=True)
+    stored = index_store.fetch_problems(con, {key for _, key in candidates})
+    matches: dict[int, Match] = {}
+    for position, key in candidates:
+        other = stored.get(key)
+        if other is None or position in matches or (only and other.benchmark != only):
+            continue
+        mine = prints[position]
+        same = mine.question_key == question_key(other.domain, other.question)
+        score = 1.0 if same else jaccard(mine.shingles, shingles_of(other.question, config.dedup))
+        if score >= config.dedup.threshold:
+            matches[position] = Match(other.benchmark or "", other.problem_id, "near", round(score, 4))
+    return matches
+
+
+def find_matches(
+    con: duckdb.DuckDBPyConnection,
+    questions: Sequence[str],
+    prints: Sequence[Fingerprint],
+    config: CleaningConfig,
+    *,
+    only: str | None = None,
+) -> dict[int, Match]:
+    """Position -> the benchmark problem each contaminated question leaks (n-gram first)."""
+    matches = _ngram_matches(con, questions, config.decontam.ngram, only)
+    if config.decontam.near_duplicates:
+        for position, match in _near_matches(con, prints, config, only).items():
+            matches.setdefault(position, match)
+    return matches
+
+
+def _note(match: Match) -> dict[str, Any]:
+    detail: dict[str, Any] = {"benchmark": match.benchmark, "how": match.how}
+    if match.similarity is not None:
+        detail["similarity"] = match.similarity
+    return {"decontam": detail}
+
+
+def check_batch(
+    con: duckdb.DuckDBPyConnection,
+    problems: Sequence[Problem],
+    prints: Sequence[Fingerprint],
+    config: CleaningConfig,
+) -> Counter[str]:
+    """Reject contaminated problems of a new batch in place; returns counts per reason."""
+    rejected: Counter[str] = Counter()
+    if not problems or not registered(con):
+        return rejected
+    for position, match in find_matches(con, [p.question for p in problems], prints, config).items():
+        problem = problems[position]
+        problem.reject(f"decontam.{match.benchmark}")
+        problem.contaminated_with = match.problem_id
+        problem.metadata.update(_note(match))
+        rejected[problem.reject_reason] += 1
+    return rejected
+
+
+# ------------------------------------------------------------------------------- registration
+
+
+@dataclass(slots=True)
+class BenchmarkReport:
+    name: str
+    problems: int
+    rechecked: int = 0
+    contaminated: Counter[str] = field(default_factory=Counter)
+
+
+def _index_benchmark(con: duckdb.DuckDBPyConnection, name: str, config: CleaningConfig) -> int:
+    import pyarrow as pa
+
+    rows = con.execute(
+        "SELECT source, split, source_index, problem_id, domain, question, answer FROM problems "
+        "WHERE benchmark = ? ORDER BY source, split, source_index",
+        [name],
+    ).fetchall()
+    problems = [
+        Problem(source=r[0], split=r[1], source_index=r[2], problem_id=r[3], domain=r[4], question=r[5],
+                answer=r[6], row_hash="")
+        for r in rows
+    ]  # fmt: skip
+    con.execute("DELETE FROM benchmark_ngrams WHERE benchmark = ?", [name])
+    ngrams = [
+        {"benchmark": name, "ngram": h, "problem_id": p.problem_id}
+        for p in problems for h in ngram_hashes(p.question, config.decontam.ngram)
+    ]  # fmt: skip
+    if ngrams:
+        schema = pa.schema([("benchmark", pa.string()), ("ngram", pa.uint64()), ("problem_id", pa.string())])
+        con.register("srpo_bench_ngrams", pa.Table.from_pylist(ngrams, schema=schema))
+        try:
+            con.execute("INSERT INTO benchmark_ngrams SELECT * FROM srpo_bench_ngrams")
+        finally:
+            con.unregister("srpo_bench_ngrams")
+    index_store.insert_fingerprints(con, fingerprints(problems, config.dedup))
+    return len(problems)
+
+
+def register_benchmark(
+    catalog: Catalog, *, name: str, source: str, split: str | None, config: CleaningConfig
+) -> BenchmarkReport:
+    """Mark a source (optionally one split) as benchmark NAME, index it, re-check the catalog."""
+    check_name(name)
+    with catalog.writer() as con:
+        con.execute(
+            "UPDATE problems SET benchmark = ? WHERE source = ? AND (? IS NULL OR split = ?)",
+            [name, source, split, split],
+        )
+        count = _index_benchmark(con, name, config)
+        con.execute("DELETE FROM benchmarks WHERE name = ?", [name])
+        con.execute(
+            "INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?, ?)",
+            [name, source, split, config.decontam.ngram, count, utcnow()],
+        )
+    report = BenchmarkReport(name=name, problems=count)
+    recheck(catalog, name=name, config=config, report=report)
+    return report
+
+
+def recheck(catalog: Catalog, *, name: str, config: CleaningConfig, report: BenchmarkReport) -> None:
+    """Check every training problem against benchmark NAME, one committed batch at a time."""
+    offset = 0
+    while True:
+        with catalog.writer() as con:
+            rows = con.execute(
+                "SELECT source, split, source_index, problem_id, domain, question, answer, clean_status "
+                "FROM problems WHERE benchmark IS NULL ORDER BY source, split, source_index LIMIT ? OFFSET ?",
+                [RECHECK_BATCH, offset],
+            ).fetchall()
+            if not rows:
+                return
+            offset += len(rows)
+            report.rechecked += len(rows)
+            _recheck_rows(con, rows, name, config, report)
+
+
+def _recheck_rows(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[tuple],
+    name: str,
+    config: CleaningConfig,
+    report: BenchmarkReport,
+) -> None:
+    problems = [
+        Problem(source=r[0], split=r[1], source_index=r[2], problem_id=r[3], domain=r[4], question=r[5],
+                answer=r[6], row_hash="", clean_status=r[7])
+        for r in rows
+    ]  # fmt: skip
+    prints = fingerprints(problems, config.dedup)
+    matches = find_matches(con, [p.question for p in problems], prints, config, only=name)
+    updates = []
+    for position, match in matches.items():
+        problem = problems[position]
+        reject = problem.clean_status == "kept"
+        updates.append(StatusUpdate(
+            key=(problem.source, problem.split, problem.source_index), reason=f"decontam.{name}",
+            contaminated_with=match.problem_id, note=_note(match), reject=reject,
+        ))  # fmt: skip
+        if reject:
+            report.contaminated[f"decontam.{name}"] += 1
+    index_store.apply_updates(con, updates)

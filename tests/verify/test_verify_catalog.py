@@ -1,0 +1,93 @@
+"""Gold verification over a catalog: batches, statuses written, re-runs, selection options."""
+
+from __future__ import annotations
+
+import pytest
+
+from srpo.catalog import Problem, make_problem_id, store
+from srpo.catalog.verification import VerifySelection, golds_for
+from srpo.errors import InputError
+from srpo.verify.verify_catalog import VerifyOptions, verify_catalog
+
+
+def _problem(
+    index: int,
+    answer: str,
+    *,
+    solution: str | None = None,
+    question: str | None = None,
+    source: str = "demo",
+    domain: str = "math",
+) -> Problem:
+    return Problem(
+        source=source, split="test", source_index=str(index), domain=domain,
+        question=question or f"Question number {index}: what is $x$?", row_hash=f"h{index}",
+        answer=answer, solution=solution,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def filled(catalog):
+    problems = [
+        _problem(1, "5", solution="so $\\boxed{5}$"),
+        _problem(2, "3", solution="so $\\boxed{4}$"),
+        _problem(3, "3 or 5"),
+        _problem(4, "\\frac{1}{", source="other"),
+        _problem(5, "12"),
+        _problem(6, None, domain="code", question="Write a function."),
+    ]
+    with catalog.writer() as con:
+        store.insert_new(con, problems)
+    return catalog
+
+
+def _statuses(catalog) -> dict[str, tuple[str, str | None]]:
+    with catalog.reader() as con:
+        rows = con.execute("SELECT source_index, verify_status, verify_reason FROM problems").fetchall()
+    return {index: (status, reason) for index, status, reason in rows}
+
+
+def test_verify_writes_a_status_and_a_reason_for_every_math_problem(filled):
+    report = verify_catalog(filled, VerifyOptions(workers=1, batch_size=2))
+    statuses = _statuses(filled)
+    assert {k: v[0] for k, v in statuses.items()} == {
+        "1": "verified", "2": "wrong", "3": "ambiguous", "4": "unverifiable", "5": "verified",
+        "6": "pending",
+    }  # fmt: skip
+    assert statuses["2"][1].startswith("gold.disagrees_with_solution")
+    assert report.checked == 5 and report.code_left_pending == 1
+    assert report.by_source["demo"]["verified"] == 2
+    assert report.examples[("wrong", "gold.disagrees_with_solution")][0].source_index == "2"
+
+
+def test_a_rerun_only_picks_pending_problems_unless_asked_to_recheck(filled):
+    verify_catalog(filled, VerifyOptions(workers=1))
+    again = verify_catalog(filled, VerifyOptions(workers=1))
+    assert again.checked == 0 and again.code_left_pending == 1
+    recheck = verify_catalog(filled, VerifyOptions(selection=VerifySelection(recheck=True), workers=1))
+    assert recheck.checked == 5
+
+
+def test_selection_by_source_where_and_limit(filled):
+    only_other = VerifySelection(sources=("other",))
+    assert verify_catalog(filled, VerifyOptions(selection=only_other, workers=1)).checked == 1
+    where = VerifySelection(where="answer = '12'")
+    assert verify_catalog(filled, VerifyOptions(selection=where, workers=1)).checked == 1
+    limited = verify_catalog(filled, VerifyOptions(selection=VerifySelection(limit=2), workers=1))
+    assert limited.checked == 2
+    with filled.writer() as con:
+        con.execute("UPDATE problems SET clean_status = 'rejected', verify_status = 'pending'")
+    assert verify_catalog(filled, VerifyOptions(workers=1)).checked == 0
+    everything = VerifySelection(include_rejected=True)
+    assert verify_catalog(filled, VerifyOptions(selection=everything, workers=1)).checked == 5
+    with pytest.raises(InputError, match="--where"):
+        verify_catalog(filled, VerifyOptions(selection=VerifySelection(where="no_such_column = 1")))
+    with pytest.raises(InputError, match="--domain"):
+        VerifySelection(domains=("poetry",)).validate()
+
+
+def test_golds_for_prefers_kept_verified_rows(filled):
+    pid = make_problem_id("math", _problem(1, "5").question)
+    with filled.reader() as con:
+        found = golds_for(con, [pid, "missing"])
+    assert set(found) == {pid} and found[pid].answer == "5"

@@ -1,0 +1,117 @@
+"""The reward API: one path for `srpo-curate grade` and the trainer, in order, losing nothing."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+
+import pytest
+
+from srpo.verify.grading import (
+    CODE_UNAVAILABLE,
+    Grade,
+    GradeItem,
+    Grader,
+    GraderOptions,
+    grade,
+    grade_batch,
+)
+
+
+@pytest.fixture(scope="module")
+def grader():
+    with Grader(GraderOptions(workers=2, timeout_s=5.0)) as warm:
+        yield warm
+
+
+def test_a_batch_keeps_its_order_and_mixes_cheap_and_algebra_items(grader):
+    items = [
+        GradeItem(response="so \\boxed{1,000}", answer="1000"),
+        GradeItem(response="so \\boxed{\\sqrt{12}}", answer="2\\sqrt{3}"),
+        GradeItem(response="nothing here", answer="5"),
+        GradeItem(response="\\boxed{}", answer="5"),
+        GradeItem(response="so \\boxed{(x+1)^3}", answer="x^2+2x+1"),
+        GradeItem(response="The final answer is 7.", answer="7"),
+        GradeItem(response="\\boxed{5}", answer=None),
+    ]
+    done = []
+    grades = grader.grade(items, on_done=done.append)
+    assert [g.status for g in grades] == [
+        "correct",
+        "correct",
+        "no_answer",
+        "wrong",
+        "wrong",
+        "correct",
+        "error",
+    ]
+    assert [g.reward for g in grades] == [1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert grades[0].extracted == "1,000" and grades[2].extracted is None
+    assert grades[3].detail == "empty box"
+    assert sum(done) == len(items)
+
+
+# Equal, but proving it means denesting a radical: seconds of sympy on this machine.
+SLOW_GOLD = "\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7}"
+SLOW_ANSWER = "\\sqrt{17+2\\sqrt{6}+2\\sqrt{10}+2\\sqrt{14}+2\\sqrt{15}+2\\sqrt{21}+2\\sqrt{35}}"
+
+
+def test_a_slow_item_times_out_without_losing_the_others():
+    slow = GradeItem(response=f"\\boxed{{{SLOW_ANSWER}}}", answer=SLOW_GOLD)
+    items = [
+        GradeItem(response="\\boxed{2}", answer="2"),
+        slow,
+        GradeItem(response="\\boxed{x}", answer="x"),
+    ]
+    grades = grade_batch(items, workers=2, timeout_s=0.3)
+    assert [g.status for g in grades] == ["correct", "timeout", "correct"]
+    assert "killed" in grades[1].detail and grades[1].extracted == SLOW_ANSWER
+
+
+def test_grade_one_item():
+    assert grade(GradeItem(response="\\boxed{\\frac{6}{8}}", answer="0.75")) == Grade(
+        reward=1.0, status="correct", extracted="\\frac{6}{8}", detail="equal"
+    )
+
+
+def test_code_items_are_an_error_until_the_code_grader_exists(grader):
+    grades = grader.grade(
+        [
+            GradeItem(response="print(1)", domain="code", tests={}),
+            GradeItem(response="\\boxed{1}", answer="1"),
+        ]
+    )
+    assert grades[0].status == "error" and grades[0].detail == CODE_UNAVAILABLE
+    assert grades[1].status == "correct"
+
+
+@dataclass
+class _CodeGrade:
+    reward: float
+    status: str
+    passed_fraction: float
+    extracted: str | None
+
+
+def test_code_items_go_to_grade_code_batch_when_it_exists(grader, monkeypatch):
+    seen = {}
+
+    def grade_code_batch(items, *, workers, limits):
+        seen.update(items=list(items), workers=workers, limits=limits)
+        return [_CodeGrade(1.0, "passed", 1.0, "x"), _CodeGrade(0.5, "failed", 0.5, "y")]
+
+    fake = types.ModuleType("srpo.verify.code")
+    fake.grade_code_batch = grade_code_batch
+    monkeypatch.setitem(sys.modules, "srpo.verify.code", fake)
+    items = [
+        GradeItem(response="a", domain="code", tests="t1"),
+        GradeItem(response="\\boxed{2}", answer="3"),
+        GradeItem(response="b", domain="code", tests="t2"),
+    ]
+    grades = grader.grade(items)
+    assert [item.response for item in seen["items"]] == ["a", "b"] and seen["workers"] == 2
+    assert [(g.status, g.reward, g.passed_fraction) for g in grades] == [
+        ("correct", 1.0, 1.0), ("wrong", 0.0, None), ("wrong", 0.5, 0.5),
+    ]  # fmt: skip
+    assert grades[2].detail == "code: failed"
