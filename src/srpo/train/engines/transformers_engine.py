@@ -73,15 +73,20 @@ class TransformersEngine(EngineBase):
 
         sampling.validate()
         rendered = [render_prompt(self.tokenizer, prompt) for prompt in prompts]
+        # Prompts of similar length share a call, so little of each batch is padding.
+        order = sorted(range(len(rendered)), key=lambda index: len(rendered[index][1]))
         per_call = max(1, self.config.batch_size // sampling.n)
-        completions: list[Completion] = []
+        completions: list[Completion | None] = [None] * len(rendered)
         devices = [self.model.device] if self.model.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
             if sampling.seed is not None:
                 torch.manual_seed(sampling.seed)
-            for start in range(0, len(rendered), per_call):
-                completions.extend(self._generate_chunk(rendered[start : start + per_call], sampling))
-        return completions
+            for start in range(0, len(order), per_call):
+                chunk = order[start : start + per_call]
+                done = self._generate_chunk([rendered[index] for index in chunk], sampling)
+                for index, completion in zip(chunk, done, strict=True):
+                    completions[index] = completion
+        return [completion for completion in completions if completion is not None]
 
     def update_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> None:
         """Copy (name, tensor) pairs into the model's parameters and buffers, by name."""
