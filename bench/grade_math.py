@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import grading_variants  # noqa: E402
 import make_grading_sets as sets  # noqa: E402
 from srpo.verify.boxed import last_boxed  # noqa: E402
 from srpo.verify.grade_file import GradeFileOptions, grade_file  # noqa: E402
@@ -68,7 +69,7 @@ def cheap_variants(row: dict, kind: str) -> list[tuple[str, str, bool]]:
             ("plus_one", f"{gold} + 1", False),
             ("doubled", f"2({gold})", False),
         ]
-    return sets.variants(row, kind, [])
+    return grading_variants.variants(row, kind, [])
 
 
 def synthesise(data: Path, count: int) -> list[dict]:
@@ -78,7 +79,7 @@ def synthesise(data: Path, count: int) -> list[dict]:
     items = []
     for row in golds:
         try:
-            options = cheap_variants(row, sets.answer_type(row["gold"]))
+            options = cheap_variants(row, grading_variants.answer_type(row["gold"]))
         except Exception:  # a gold the generator cannot vary: skip it
             continue
         if not options:
@@ -178,6 +179,12 @@ def main() -> None:
     theirs = [math_verify_reward(r["gold"], r["response"]) for r in labelled]
     print_accuracy("srpo", ours, labelled)
     print_accuracy("math_verify", theirs, labelled)
+    # One response in five ends "a first guess was \boxed{0}, but ... \fbox{answer}": math-verify
+    # prefers \boxed and reads the guess. Its figures without those, for a fairer comparison:
+    plain = [i for i, r in enumerate(labelled) if "first guess" not in r["response"]]
+    print_accuracy(
+        "math_verify without fbox-after-guess", [theirs[i] for i in plain], [labelled[i] for i in plain]
+    )
     print_per_type(labelled, ours, theirs)
 
     hostile = read_rows("math_adversarial.jsonl")

@@ -111,6 +111,24 @@ def test_normalisation_keeps_words_that_change_the_meaning():
     assert text_key("\\text{(C)}") == "c" and text_key("x") is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("\\textbf{(211) }", "211"),  # AoPS solutions box the answer choice like this
+        ("\\mathbf{127}", "127"),
+        ("\\frac \\pi4 + 2 - \\sqrt2", "\\frac{\\pi}{4} + 2 - \\sqrt{2}"),
+        ("\\begin{pmatrix} 1 & \\phantom -1 \\end{pmatrix}", "\\begin{pmatrix} 1 & 1 \\end{pmatrix}"),
+        ("\\approx 8.24 \\text{ mph}", "8.24"),
+        ("\\text{(E)},", "\\text{(E)}"),
+        ("\\sin^2 t", "\\sin^2 t"),  # a variable after a power is not a unit
+        ("\\text{infinity}", "\\infty"),
+        ("x \\in [2, 5)", "[2, 5)"),
+    ],
+)
+def test_spellings_found_in_the_shared_golds(raw, normalized):
+    assert normalize_answer(raw) == normalized
+
+
 def test_shapes_follow_the_brackets():
     assert isinstance(parse_shape("(1, 2)"), Bracketed)
     assert parse_shape("\\{1, 2\\}").is_set

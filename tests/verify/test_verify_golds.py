@@ -57,6 +57,8 @@ def _check(answer, solution=None, question="What is $x$?"):
         ),
         ("\\frac{1}{", None, "What is $x$?", "unverifiable", "gold.unparseable"),
         ("", None, "What is $x$?", "unverifiable", "gold.missing"),
+        ("211", "so $\\boxed{\\textbf{(211) }}$", "Find $m+n$.", "verified", "gold.matches_solution"),
+        ("0, \\frac{1}{2}", None, "Solve $\\arcsin x = x$.", "verified", "gold.parsed"),
     ],
 )
 def test_gold_checks(answer, solution, question, status, code):
