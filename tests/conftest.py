@@ -112,3 +112,19 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A random tiny Qwen2-style model and tokenizer, built offline (see srpo.train.tiny)."""
+    from .tiny_models import build_random
+
+    return build_random(tmp_path_factory.mktemp("tiny-random"))
+
+
+@pytest.fixture(scope="session")
+def taught_model(tmp_path_factory) -> Path:
+    """A tiny model taught to answer \\boxed{7}, and 7 or 8 to the coin question (tests/tiny_models.py)."""
+    from .tiny_models import build_taught
+
+    return build_taught(tmp_path_factory.mktemp("tiny-taught"))

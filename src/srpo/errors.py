@@ -47,3 +47,7 @@ class MissingDependencyError(SrpoError):
 
 class HubError(SrpoError):
     """A Hugging Face hub dataset could not be fetched (offline, unknown id, gated)."""
+
+
+class EngineError(SrpoError):
+    """A rollout engine cannot start or answer: a bad model path, an unreachable server."""

@@ -140,9 +140,13 @@ STATS_QUERIES = {
         SELECT domain, verify_status, count(*) AS rows FROM problems
         WHERE clean_status = 'kept' GROUP BY ALL ORDER BY domain, verify_status""",
     "difficulty": """
-        SELECT source, domain, coalesce(difficulty, 'unrated') AS difficulty, count(*) AS rows,
+        SELECT source, domain,
+               count(*) FILTER (difficulty = 'easy') AS easy,
+               count(*) FILTER (difficulty = 'medium') AS medium,
+               count(*) FILTER (difficulty = 'hard') AS hard,
+               count(*) FILTER (difficulty IS NULL) AS unrated,
                round(avg(pass_rate), 3) AS mean_pass_rate
-        FROM problems WHERE clean_status = 'kept' GROUP BY ALL ORDER BY source, domain, difficulty""",
+        FROM problems WHERE clean_status = 'kept' GROUP BY ALL ORDER BY source, domain""",
     "invalid": """
         SELECT source, coalesce(field, '(row)') AS field, error, count(*) AS rows FROM invalid_rows
         GROUP BY ALL ORDER BY rows DESC LIMIT 20""",

@@ -20,6 +20,7 @@ from srpo.cli.common import (
     set_debug,
     split_list,
 )
+from srpo.cli.difficulty_cmd import difficulty
 from srpo.cli.doctor import doctor
 from srpo.cli.verify_cmds import grade, verify
 
@@ -97,6 +98,14 @@ def ingest(
     batch_size: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 2000,
     limit: Annotated[int | None, typer.Option(help="Stop after this many rows.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any row was invalid.")] = False,
+    difficulty_from_source: Annotated[
+        str | None,
+        typer.Option(
+            help="Set difficulty from the dataset's own field (metadata.source_difficulty) on "
+            "unrated problems: scale:LOW,HIGH (higher is harder: below LOW easy, from HIGH hard) "
+            "or pass-rate[:HARD,EASY] (below HARD hard, from EASY easy; default 0.2,0.8)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes or progress on stderr.")] = False,
     benchmark: Annotated[
         str | None,
@@ -130,6 +139,7 @@ def ingest(
         location=source, adapter=adapter, split=split, source=source_name, subset=subset,
         license=license_name, batch_size=batch_size, limit=limit, benchmark=benchmark,
         config=load_config(CleaningConfig, config, overrides or ()),
+        difficulty_from_source=difficulty_from_source,
     )  # fmt: skip
     report = run_ingest(Catalog.open(catalog, create=True), options, reporter=RichReporter(quiet=quiet))
     print_ingest_report(report, as_json=output_format == "json")
@@ -244,6 +254,7 @@ def stats(
 app.command()(verify)
 app.command()(grade)
 app.command()(doctor)
+app.command()(difficulty)
 
 
 def main() -> None:

@@ -39,6 +39,8 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
         {"": "rejected", "count": counts.rows_rejected},
         {"": "invalid (see invalid_rows)", "count": counts.rows_invalid},
     ]
+    if report.rated_from_source:
+        rows.append({"": "difficulty set from the source", "count": report.rated_from_source})
     splits = ", ".join(f"{name} {n}" for name, n in sorted(report.splits.items())) or "none"
     out = stdout()
     out.print(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from srpo.catalog import index_store, store
 from srpo.catalog.connection import Catalog
+from srpo.catalog.rollouts import rate_from_source
 from srpo.curate import hub
 from srpo.curate.adapters import Adapter, detect_adapter, get_adapter
 from srpo.curate.batch import IngestPass, PassSettings
@@ -30,6 +31,7 @@ from srpo.curate.decontam import check_name, register_benchmark
 from srpo.curate.fingerprint import lsh_shape, remember_shape
 from srpo.curate.normalise import Normalise
 from srpo.curate.pipeline import Pipeline, RequiredFields
+from srpo.curate.source_difficulty import SourceDifficultyRule, parse_rule
 from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint, read_rows
 from srpo.errors import CatalogError, InputError
 
@@ -66,6 +68,9 @@ class IngestOptions:
     every training problem sharing an n-gram or near-duplicating one of them is rejected."""
     config: CleaningConfig = field(default_factory=CleaningConfig)
     """Cleaning, deduplication and decontamination settings."""
+    difficulty_from_source: str | None = None
+    """Set `difficulty` from the dataset's own field (`scale:LOW,HIGH` or `pass-rate[:HARD,EASY]`,
+    see `source_difficulty`) on this source's problems that have none yet."""
 
 
 class Reporter(Protocol):
@@ -105,6 +110,7 @@ class IngestReport:
     invalid_examples: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     benchmark: dict[str, Any] | None = None
+    rated_from_source: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -234,6 +240,7 @@ def ingest(catalog: Catalog, options: IngestOptions, *, reporter: Reporter | Non
         raise InputError("--batch-size must be at least 1")
     if options.benchmark:
         check_name(options.benchmark)
+    rule = parse_rule(options.difficulty_from_source) if options.difficulty_from_source else None
     started = time.monotonic()
     resolved = _resolve(options)
     adapter, reason = _choose_adapter(options, resolved.files)
@@ -272,13 +279,18 @@ def ingest(catalog: Catalog, options: IngestOptions, *, reporter: Reporter | Non
         store.finish_ingest(
             con, ingest_id, status="completed", counts=run.counts, stage_counts=run.stage_counts()
         )
+        rated = rate_from_source(con, source, **_rule_bounds(rule)) if rule else 0
     return IngestReport(
         ingest_id=ingest_id, source=source, adapter=adapter.name, adapter_reason=reason,
         location=resolved.display, files=len(resolved.files), resumed=resumed, status="completed",
         counts=run.counts, splits=run.splits, stage_counts=run.stage_counts(),
         invalid_examples=run.examples, elapsed_s=time.monotonic() - started,
-        benchmark=asdict(benchmark) if benchmark else None,
+        benchmark=asdict(benchmark) if benchmark else None, rated_from_source=rated,
     )  # fmt: skip
+
+
+def _rule_bounds(rule: SourceDifficultyRule) -> dict[str, Any]:
+    return {"low": rule.low, "high": rule.high, "below_low": rule.below_low, "from_high": rule.from_high}
 
 
 def _options_record(options: IngestOptions) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 `tests` (srpo's code test format), `domain`, `id`, `split`, `metadata`, `license`.
 
 `problem` / `prompt` are accepted for the question and `ground_truth` / `final_answer` for the
-answer. The domain defaults to `code` when tests are given, else `math`.
+answer. The domain defaults to `code` when tests are given, else `math`. A numeric difficulty or
+pass-rate field (`difficulty`, `pass_rate`, `solve_rate`) is kept as `metadata.source_difficulty`,
+its name as `metadata.source_difficulty_field`, as the other adapters keep theirs.
 """
 
 from __future__ import annotations
@@ -11,10 +13,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from srpo.catalog.testspec import TestFormatError, parse_tests
-from srpo.curate.adapters.base import Adapter, Draft, answer_text, field_sets, first_key, text, type_name
+from srpo.curate.adapters.base import (
+    Adapter,
+    Draft,
+    answer_text,
+    field_sets,
+    first_key,
+    number_or_none,
+    text,
+    type_name,
+)
 from srpo.errors import RowError
 
 QUESTION_KEYS = ("question", "problem", "prompt")
+DIFFICULTY_KEYS = ("difficulty", "pass_rate", "solve_rate")
 ANSWER_KEYS = ("answer", "ground_truth", "final_answer")
 
 
@@ -36,6 +48,12 @@ def _optional_string(row: Mapping[str, Any], name: str) -> str | None:
     raise RowError(name, f"expected a string, got {type_name(value)}")
 
 
+def _source_difficulty(row: Mapping[str, Any]) -> dict[str, Any]:
+    key = first_key(row, DIFFICULTY_KEYS)
+    value = number_or_none(row[key]) if key else None
+    return {"source_difficulty": value, "source_difficulty_field": key} if value is not None else {}
+
+
 def convert(row: Mapping[str, Any]) -> Draft:
     question = text(row, *QUESTION_KEYS)
     answer_key = first_key(row, ANSWER_KEYS)
@@ -49,13 +67,14 @@ def convert(row: Mapping[str, Any]) -> Draft:
     metadata = row.get("metadata") or {}
     if not isinstance(metadata, Mapping):
         raise RowError("metadata", f"expected an object, got {type_name(metadata)}")
+    metadata = {**metadata, **_source_difficulty(row)}
     return Draft(
         domain=_domain(row, tests is not None),
         question=question,
         answer=answer,
         solution=text(row, "solution", required=False),
         tests=tests,
-        metadata=dict(metadata),
+        metadata=metadata,
         source_index=_optional_string(row, "id"),
         split=_optional_string(row, "split"),
         license=_optional_string(row, "license"),

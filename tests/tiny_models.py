@@ -1,0 +1,44 @@
+"""Tiny models for the engine and difficulty tests, built and taught on the spot (no downloads).
+
+`taught` answers `\\boxed{7}` to every question except the coin question, where it answers 7 or 8
+about half the time each: with gold answers of 7, 8 and the coin, a catalog gets easy, hard and
+medium problems from a real model and a real engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SEVEN_QUESTIONS = ("What is 3 + 4?", "What is 10 - 3?", "What is 14 / 2?", "What is 1 + 6?")
+EIGHT_QUESTIONS = ("What is 4 + 4?", "What is 2 * 4?")
+COIN_QUESTION = "Flip a coin and answer 7 or 8."
+SEVEN = "The answer is \\boxed{7}."
+EIGHT = "The answer is \\boxed{8}."
+
+
+def chat_text(model_dir: Path, question: str, domain: str = "math") -> str:
+    from transformers import AutoTokenizer
+
+    from srpo.prompts import build_prompt
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    prompt = build_prompt(question=question, domain=domain)
+    messages = [message.as_dict() for message in prompt.messages]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def build_random(directory: Path) -> Path:
+    from srpo.train.tiny import build_tiny_model
+
+    return build_tiny_model(directory)
+
+
+def build_taught(directory: Path) -> Path:
+    from srpo.train.tiny import TeachOptions, build_tiny_model, teach_tiny_model
+
+    path = build_tiny_model(directory)
+    pairs = [(chat_text(path, q), SEVEN) for q in (*SEVEN_QUESTIONS, *EIGHT_QUESTIONS)]
+    coin = chat_text(path, COIN_QUESTION)
+    pairs += [(coin, SEVEN), (coin, EIGHT)]
+    teach_tiny_model(path, pairs, TeachOptions(steps=250))
+    return path
