@@ -52,10 +52,10 @@ def test_verify_writes_a_status_and_a_reason_for_every_math_problem(filled):
     statuses = _statuses(filled)
     assert {k: v[0] for k, v in statuses.items()} == {
         "1": "verified", "2": "wrong", "3": "ambiguous", "4": "unverifiable", "5": "verified",
-        "6": "pending",
+        "6": "unverifiable",  # a code problem with neither tests nor a reference solution
     }  # fmt: skip
     assert statuses["2"][1].startswith("gold.disagrees_with_solution")
-    assert report.checked == 5 and report.code_left_pending == 1
+    assert report.checked == 6
     assert report.by_source["demo"]["verified"] == 2
     assert report.examples[("wrong", "gold.disagrees_with_solution")][0].source_index == "2"
 
@@ -63,9 +63,9 @@ def test_verify_writes_a_status_and_a_reason_for_every_math_problem(filled):
 def test_a_rerun_only_picks_pending_problems_unless_asked_to_recheck(filled):
     verify_catalog(filled, VerifyOptions(workers=1))
     again = verify_catalog(filled, VerifyOptions(workers=1))
-    assert again.checked == 0 and again.code_left_pending == 1
+    assert again.checked == 0
     recheck = verify_catalog(filled, VerifyOptions(selection=VerifySelection(recheck=True), workers=1))
-    assert recheck.checked == 5
+    assert recheck.checked == 6
 
 
 def test_selection_by_source_where_and_limit(filled):
@@ -79,7 +79,7 @@ def test_selection_by_source_where_and_limit(filled):
         con.execute("UPDATE problems SET clean_status = 'rejected', verify_status = 'pending'")
     assert verify_catalog(filled, VerifyOptions(workers=1)).checked == 0
     everything = VerifySelection(include_rejected=True)
-    assert verify_catalog(filled, VerifyOptions(selection=everything, workers=1)).checked == 5
+    assert verify_catalog(filled, VerifyOptions(selection=everything, workers=1)).checked == 6
     with pytest.raises(InputError, match="--where"):
         verify_catalog(filled, VerifyOptions(selection=VerifySelection(where="no_such_column = 1")))
     with pytest.raises(InputError, match="--domain"):
@@ -91,3 +91,26 @@ def test_golds_for_prefers_kept_verified_rows(filled):
     with filled.reader() as con:
         found = golds_for(con, [pid, "missing"])
     assert set(found) == {pid} and found[pid].answer == "5"
+
+
+def test_code_reference_solutions_run_in_the_sandbox(catalog):
+    from srpo.catalog.testspec import StdioCase, StdioTests
+
+    tests = StdioTests(cases=(StdioCase("2 3\n", "5\n"), StdioCase("1 1\n", "2\n")))
+    problems = [
+        Problem(source="code", split="test", source_index=str(i), domain="code", question=f"Add {i}.",
+                row_hash=str(i), solution=solution, tests=tests)
+        for i, solution in enumerate([
+            "a, b = map(int, input().split())\nprint(a + b)",
+            "a, b = map(int, input().split())\nprint(a * b)",
+            None,
+        ])
+    ]  # fmt: skip
+    with catalog.writer() as con:
+        store.insert_new(con, problems)
+    report = verify_catalog(catalog, VerifyOptions(workers=1))
+    statuses = _statuses(catalog)
+    assert report.checked == 3
+    assert statuses["0"][0] == "verified"
+    assert statuses["1"] == ("wrong", "code.wrong: case 0: wrong output")  # 2*3 != 5
+    assert statuses["2"][0] == "unverifiable"

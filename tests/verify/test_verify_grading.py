@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import types
-from dataclasses import dataclass
-
 import pytest
 
 from srpo.verify.grading import (
-    CODE_UNAVAILABLE,
     Grade,
     GradeItem,
     Grader,
@@ -75,43 +70,32 @@ def test_grade_one_item():
     )
 
 
-def test_code_items_are_an_error_until_the_code_grader_exists(grader):
+STDIO = {
+    "type": "stdio",
+    "cases": [{"input": "2 3\n", "output": "5\n"}, {"input": "10 -4\n", "output": "6\n"}],
+}
+
+
+def test_code_and_math_items_share_one_batch_in_order(grader):
+    right = "Sum them:\n```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+    wrong = "```python\na, b = map(int, input().split())\nprint(a - b)\n```"
     grades = grader.grade(
         [
-            GradeItem(response="print(1)", domain="code", tests={}),
-            GradeItem(response="\\boxed{1}", answer="1"),
+            GradeItem(response=right, domain="code", tests=STDIO),
+            GradeItem(response="\\boxed{2}", answer="3"),
+            GradeItem(response=wrong, domain="code", tests=STDIO),
+            GradeItem(response="no code at all", domain="code", tests=STDIO),
+            GradeItem(response="\\boxed{3}", answer="3"),
         ]
     )
-    assert grades[0].status == "error" and grades[0].detail == CODE_UNAVAILABLE
-    assert grades[1].status == "correct"
-
-
-@dataclass
-class _CodeGrade:
-    reward: float
-    status: str
-    passed_fraction: float
-    extracted: str | None
-
-
-def test_code_items_go_to_grade_code_batch_when_it_exists(grader, monkeypatch):
-    seen = {}
-
-    def grade_code_batch(items, *, workers, limits):
-        seen.update(items=list(items), workers=workers, limits=limits)
-        return [_CodeGrade(1.0, "passed", 1.0, "x"), _CodeGrade(0.5, "failed", 0.5, "y")]
-
-    fake = types.ModuleType("srpo.verify.code")
-    fake.grade_code_batch = grade_code_batch
-    monkeypatch.setitem(sys.modules, "srpo.verify.code", fake)
-    items = [
-        GradeItem(response="a", domain="code", tests="t1"),
-        GradeItem(response="\\boxed{2}", answer="3"),
-        GradeItem(response="b", domain="code", tests="t2"),
-    ]
-    grades = grader.grade(items)
-    assert [item.response for item in seen["items"]] == ["a", "b"] and seen["workers"] == 2
-    assert [(g.status, g.reward, g.passed_fraction) for g in grades] == [
-        ("correct", 1.0, 1.0), ("wrong", 0.0, None), ("wrong", 0.5, 0.5),
+    assert [(g.status, g.reward) for g in grades] == [
+        ("correct", 1.0), ("wrong", 0.0), ("wrong", 0.0), ("no_answer", 0.0), ("correct", 1.0),
     ]  # fmt: skip
-    assert grades[2].detail == "code: failed"
+    assert grades[0].detail == "code: passed" and grades[0].passed_fraction == 1.0
+    assert grades[2].detail == "code: failed (wrong output)" and grades[2].passed_fraction < 1.0
+    assert (grades[0].code_status, grades[2].code_status, grades[3].code_status) == (
+        "passed",
+        "failed",
+        "no_code",
+    )
+    assert "print(a + b)" in grades[0].extracted

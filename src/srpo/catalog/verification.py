@@ -67,6 +67,7 @@ class ProblemToVerify:
     question: str
     answer: str | None
     solution: str | None
+    tests: str | None = None  # code problems: the test JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def select_batch(
         params = [*params, *after]
     rows = _run(
         con,
-        "SELECT source, split, source_index, problem_id, domain, question, answer, solution "
+        "SELECT source, split, source_index, problem_id, domain, question, answer, solution, tests "
         f"FROM problems WHERE {where} ORDER BY source, split, source_index LIMIT {int(size)}",
         params,
     )

@@ -143,11 +143,6 @@ def print_verify_report(report: VerifyReport, *, as_json: bool) -> None:
     ]
     if examples:
         print_table(examples, ["source", "index", "gold", "reason"], title="examples")
-    if report.code_left_pending:
-        stderr().print(
-            f"{report.code_left_pending} code problems left pending: code verification runs "
-            "reference solutions in the sandbox"
-        )
     if not report.selected:
         stderr().print("no problems to verify (pending kept problems); use --recheck to re-check")
 

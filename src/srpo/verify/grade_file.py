@@ -174,7 +174,7 @@ def _output_row(line: _Line, grade: Grade | None) -> dict[str, Any]:
     if grade is None:
         base = dict(line.row) if line.row is not None else {"line": line.number}
         return {**base, "reward": 0.0, "status": "error", "extracted": None, "detail": line.error}
-    row = {**(line.row or {}), "reward": grade.reward, "status": grade.status}
+    row = {**(line.row or {}), "reward": grade.reward, "status": grade.code_status or grade.status}
     row.update({"extracted": grade.extracted, "detail": grade.detail})
     if grade.passed_fraction is not None:
         row["passed_fraction"] = grade.passed_fraction

@@ -4,7 +4,7 @@ trainer call the same `Grader.grade`, so a reward in training is the grade a use
 Math: the answer is extracted in the parent (`extract`), plain numbers and shapes are decided in
 the parent (`equivalence`, no sympy), and only the pairs that need algebra go to worker
 processes, each under a hard time limit (`pool`). Code items go to `srpo.verify.code`
-(`grade_code_batch`, built on the sandbox); until that module exists they get status `error`.
+(`grade_code_batch`, built on the sandbox).
 
 Statuses: correct (reward 1.0), wrong, no_answer, timeout, error (reward 0.0). A code grader's
 own status is kept in `detail` and its partial credit in `passed_fraction`.
@@ -24,10 +24,6 @@ from srpo.verify.pool import Failure, PoolOptions, WorkerPool
 
 GradeStatus = Literal["correct", "wrong", "no_answer", "timeout", "error"]
 GRADE_STATUSES: tuple[str, ...] = ("correct", "wrong", "no_answer", "timeout", "error")
-CODE_UNAVAILABLE = (
-    "code grading is not available: srpo.verify.code (the sandbox grader) is not installed in "
-    "this version of srpo"
-)
 _PROGRESS_STEP = 256  # cheap items between two progress updates
 _CODE_STATUS = {
     "passed": "correct", "failed": "wrong", "no_code": "no_answer", "timeout": "timeout",
@@ -52,6 +48,9 @@ class Grade:
     extracted: str | None
     detail: str
     passed_fraction: float | None = None  # code only: share of tests passed
+    code_status: str | None = None
+    """Code only: the sandbox's verdict (passed, failed, timeout, memory, runtime_error, no_code,
+    sandbox_error); `status` maps it onto the math vocabulary for the trainer."""
 
 
 def _grade(status: GradeStatus, extracted: str | None, detail: str) -> Grade:
@@ -156,17 +155,14 @@ class Grader:
             on_done(cheap % _PROGRESS_STEP)
 
     def _code(self, items: list[GradeItem]) -> list[Grade]:
-        import importlib
+        from srpo.verify import code
 
-        try:
-            code = importlib.import_module("srpo.verify.code")  # lands with the sandbox
-        except ModuleNotFoundError as error:
-            if error.name != "srpo.verify.code":
-                raise
-            return [_grade("error", None, CODE_UNAVAILABLE) for _ in items]
+        limits = self.options.code_limits or code.DEFAULT_LIMITS
         try:
             results = code.grade_code_batch(
-                items, workers=self.options.workers, limits=self.options.code_limits
+                [code.CodeItem(response=item.response, tests=item.tests) for item in items],
+                workers=self.options.workers,
+                limits=limits,
             )
         except Exception as error:  # the code grader failing must not lose the math grades
             detail = f"code grader failed: {type(error).__name__}: {error}"[:300]
@@ -184,12 +180,14 @@ def _from_outcome(job: _MathJob, outcome: Any) -> Grade:
 
 def _from_code_grade(result: Any) -> Grade:
     status = _CODE_STATUS.get(result.status, "error")
+    failure = getattr(result, "failure", None)
     return Grade(
         reward=float(result.reward),
         status=status,  # type: ignore[arg-type]
         extracted=result.extracted,
-        detail=f"code: {result.status}",
+        detail=f"code: {result.status}" + (f" ({failure.reason})" if failure else ""),
         passed_fraction=result.passed_fraction,
+        code_status=result.status,
     )
 
 

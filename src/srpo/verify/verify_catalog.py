@@ -6,8 +6,10 @@ in one short write transaction, so queries can run between batches and a killed 
 most one batch. Without `recheck` only `pending` problems are selected, so a re-run finishes
 what an interrupted one left.
 
-Math problems only: code problems are left `pending` for the sandbox's verification and
-counted in the report.
+Math problems: the gold must parse and agree with the reference solution's boxed answer.
+Code problems: the reference solution runs twice against all its tests in the sandbox
+(`srpo.verify.code.verify_references`): verified, wrong (with the first failing case), flaky
+(the two runs disagree) or unverifiable (no solution, no tests).
 
 Covers: batching, the report. Does not cover: the checks (`golds`) or the SQL
 (`srpo.catalog.verification`).
@@ -59,7 +61,6 @@ class Example:
 class VerifyReport:
     selected: int = 0
     checked: int = 0
-    code_left_pending: int = 0
     by_source: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_reason: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[tuple[str, str], list[Example]] = field(default_factory=lambda: defaultdict(list))
@@ -77,7 +78,6 @@ class VerifyReport:
         return {
             "selected": self.selected,
             "checked": self.checked,
-            "code_left_pending": self.code_left_pending,
             "by_source": {source: dict(counts) for source, counts in self.by_source.items()},
             "by_reason": [
                 {"status": status, "reason": code, "problems": n}
@@ -99,6 +99,31 @@ def _as_check(outcome: object, timeout_s: float) -> GoldCheck:
         return GoldCheck("unverifiable", f"gold.timeout: no verdict within {timeout_s:g}s")
     detail = outcome.detail if isinstance(outcome, Failure) else repr(outcome)
     return GoldCheck("unverifiable", f"gold.error: {detail}")
+
+
+def _code_checks(
+    problems: list[ProblemToVerify], *, workers: int, on_progress: Callable[[int], None] | None
+) -> list[GoldCheck]:
+    """Run each code problem's reference solution on its tests; one check per problem."""
+    if not problems:
+        return []
+    from srpo.verify.code import ReferenceItem, verify_references
+
+    results = verify_references(
+        [ReferenceItem(solution=p.solution, tests=p.tests) for p in problems], runs=2, workers=workers
+    )
+    if on_progress:
+        on_progress(len(problems))
+    return [GoldCheck(r.status, _code_reason(r)) for r in results]
+
+
+def _code_reason(result) -> str:
+    if result.status == "verified":
+        return f"code.passed: every case, twice ({result.isolation})"
+    failure = result.failure
+    where = f"case {failure.case}: " if failure is not None and failure.case is not None else ""
+    detail = failure.reason if failure is not None else result.reason
+    return f"code.{result.status}: {where}{detail}"[:500]
 
 
 def verify_catalog(
@@ -129,21 +154,21 @@ def verify_catalog(
                 break
             after, remaining = batch[-1].key, remaining - len(batch)
             math = [p for p in batch if p.domain == "math"]
-            report.code_left_pending += len(batch) - len(math)
-            if on_progress and len(batch) > len(math):
-                on_progress(len(batch) - len(math))
+            code = [p for p in batch if p.domain == "code"]
             tasks = [GoldTask(question=p.question, answer=p.answer, solution=p.solution) for p in math]
             outcomes = pool.run(check_gold_task, tasks, on_done=on_progress)
             checks = [_as_check(outcome, options.timeout_s) for outcome in outcomes]
+            checks += _code_checks(code, workers=options.workers, on_progress=on_progress)
+            checked = [*math, *code]
             with catalog.writer() as con:
                 write_results(
                     con,
                     [
                         VerificationResult(p.key, c.status, c.reason)
-                        for p, c in zip(math, checks, strict=True)
+                        for p, c in zip(checked, checks, strict=True)
                     ],
                 )
-            for problem, check in zip(math, checks, strict=True):
+            for problem, check in zip(checked, checks, strict=True):
                 report.add(problem, check)
     report.elapsed_s = time.monotonic() - started
     return report
