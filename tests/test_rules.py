@@ -189,6 +189,12 @@ def test_file_io():
     )
 
 
+def test_file_names_as_data_are_not_file_io():
+    question = 'def file_name_check(file_name):\n    """Return Yes for a valid name, e.g. file_name_check("example.txt")."""'
+    assert "code.file_io" not in code(question)
+    assert "code.file_io" in code("Open the file named scores.csv and print the best score.")
+
+
 def test_stdin_and_flush_instructions_are_not_file_io():
     assert "code.file_io" not in code("Read n.", solution="import sys\ndata = open(0).read()\nprint(data)")
     assert "code.file_io" not in code("Use System.out.flush() in Java and stdout.flush() in Python.")

@@ -119,13 +119,14 @@ def print_verify_report(report: VerifyReport, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report.to_dict(), default=str))
         return
-    statuses = ("verified", "ambiguous", "wrong", "unverifiable")
+    statuses = ("verified", "ambiguous", "wrong", "flaky", "unverifiable")
     rows = [
         {"source": source, **{s: counts.get(s, 0) for s in statuses}, "total": sum(counts.values())}
         for source, counts in sorted(report.by_source.items())
     ]
     stdout().print(
-        f"verified gold answers of {report.checked} math problems in {report.elapsed_s:.1f}s",
+        f"checked {report.checked} problems (math golds; code reference solutions, run twice) "
+        f"in {report.elapsed_s:.1f}s",
         markup=False,
     )
     if rows:

@@ -38,7 +38,8 @@ STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
 
 _FILE_TEXT = re.compile(
     r"\b(?:input|output)\s+files?\b|\b(?:read|reads|write|writes)\s+(?:from|to|into)\s+(?:the\s+|a\s+)?file\b"
-    r"|\b[\w-]+\.(?:txt|dat)\b|\b(?:input|output)\.(?:in|out)\b|\bfreopen\b",
+    r"|\b(?:input|output)\.(?:txt|in|out)\b|\bfile\s+(?:named\s+|called\s+)?[\"'`]?[\w-]+\.\w{1,4}\b"
+    r"|\bfreopen\b",
     re.IGNORECASE,
 )
 _NETWORK_TEXT = re.compile(
