@@ -37,9 +37,10 @@ fmt: setup
 bench name *args: setup
     {{python}} bench/{{name}}.py {{args}}
 
-# Ingest the built-in demo set into ./srpo.duckdb and show what the catalog holds.
+# The main job on the built-in demo set: ingest into ./srpo.duckdb, verify, show what it holds.
 demo: setup
     {{venv}}/bin/srpo-curate ingest srpo:demo
+    {{venv}}/bin/srpo-curate verify
     {{venv}}/bin/srpo-curate stats
     {{venv}}/bin/srpo-curate query --status kept --limit 10
 
