@@ -59,7 +59,7 @@ def read_only(root: Path) -> tuple[int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=5000)
     args = parser.parse_args()
     root = shared_data_or_exit()
     with tempfile.TemporaryDirectory() as scratch:

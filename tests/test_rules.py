@@ -252,4 +252,4 @@ def test_not_special_judge(question):
 
 
 def test_solution_that_does_not_parse_gives_no_solution_signals():
-    assert rules_code.imported_modules(rules_code.parse_solution("def broken(:\n")) == set()
+    assert rules_code.solution_facts("def broken(:\n") == rules_code.SolutionFacts()

@@ -95,7 +95,7 @@ def ingest(
     license_name: Annotated[
         str | None, typer.Option("--license", help="License recorded on every row.")
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 2000,
+    batch_size: Annotated[int, typer.Option(help="Rows per committed transaction.")] = 5000,
     limit: Annotated[int | None, typer.Option(help="Stop after this many rows.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any row was invalid.")] = False,
     difficulty_from_source: Annotated[

@@ -98,8 +98,8 @@ def reasons_for(problem: Problem, config: FilterConfig) -> list[str]:
     """Every rule that fires on a problem, in stage order (the first one is its reject reason)."""
     if problem.domain == "math":
         return [name for name, rule in _math_rules() if rule(problem, config)]
-    tree = rules_code.parse_solution(problem.solution)
-    return [name for name, rule in _code_rules() if rule(problem, config, tree)]
+    facts = rules_code.solution_facts(problem.solution)
+    return [name for name, rule in _code_rules() if rule(problem, config, facts)]
 
 
 @dataclass(slots=True)

@@ -57,7 +57,7 @@ class IngestOptions:
     """Hub datasets only: the configuration folder to read."""
     license: str | None = None
     """License recorded on every row; else the adapter's default."""
-    batch_size: int = 2000
+    batch_size: int = 5000
     """Rows per committed transaction."""
     limit: int | None = None
     """Stop after this many rows (for a first look at a large source)."""

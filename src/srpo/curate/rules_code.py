@@ -21,6 +21,7 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from srpo.catalog.testspec import AssertTests, CodeTests
@@ -85,15 +86,14 @@ def parse_solution(solution: str | None) -> ast.AST | None:
             return None
 
 
-def imported_modules(tree: ast.AST | None) -> set[str]:
-    """Top-level names of the modules a solution imports (`os.path` -> `os`)."""
-    found: set[str] = set()
-    for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
+@dataclass(frozen=True, slots=True)
+class SolutionFacts:
+    """What the rules need from a reference solution, found in one walk of its syntax tree."""
+
+    imports: frozenset[str] = frozenset()
+    """Top-level names of the modules it imports (`os.path` -> `os`)."""
+    opens_files: bool = False
+    """It calls open()/io.open() on anything but stdin/stdout (`open(0)` reads stdin)."""
 
 
 def _is_stdin(argument: ast.expr) -> bool:
@@ -102,15 +102,25 @@ def _is_stdin(argument: ast.expr) -> bool:
     return isinstance(argument, ast.Call) and "fileno" in ast.unparse(argument)
 
 
-def opens_files(tree: ast.AST | None) -> bool:
-    """A call to open()/io.open() on anything but stdin/stdout (`open(0)` reads stdin)."""
-    for node in ast.walk(tree) if tree is not None else ():
-        if not isinstance(node, ast.Call):
-            continue
-        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-        if name == "open" and node.args and not _is_stdin(node.args[0]):
-            return True
-    return False
+def _opens_a_file(node: ast.Call) -> bool:
+    name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+    return name == "open" and bool(node.args) and not _is_stdin(node.args[0])
+
+
+def solution_facts(solution: str | None) -> SolutionFacts:
+    tree = parse_solution(solution)
+    if tree is None:
+        return SolutionFacts()
+    imports: set[str] = set()
+    opens = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imports.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and not opens:
+            opens = _opens_a_file(node)
+    return SolutionFacts(imports=frozenset(imports), opens_files=opens)
 
 
 def _metadata_files(metadata: Mapping[str, Any]) -> bool:
@@ -118,16 +128,16 @@ def _metadata_files(metadata: Mapping[str, Any]) -> bool:
     return any(isinstance(n, str) and n.strip() and n.strip() not in ("stdin", "stdout") for n in names)
 
 
-def needs_file_io(question: str, tree: ast.AST | None, metadata: Mapping[str, Any]) -> bool:
-    return bool(_FILE_TEXT.search(question)) or opens_files(tree) or _metadata_files(metadata)
+def needs_file_io(question: str, facts: SolutionFacts, metadata: Mapping[str, Any]) -> bool:
+    return bool(_FILE_TEXT.search(question)) or facts.opens_files or _metadata_files(metadata)
 
 
-def needs_network(question: str, tree: ast.AST | None) -> bool:
-    return bool(_NETWORK_TEXT.search(question)) or bool(imported_modules(tree) & NETWORK_MODULES)
+def needs_network(question: str, facts: SolutionFacts) -> bool:
+    return bool(_NETWORK_TEXT.search(question)) or bool(facts.imports & NETWORK_MODULES)
 
 
-def needs_environment(question: str, tree: ast.AST | None, *, allowed: Iterable[str]) -> bool:
-    modules = imported_modules(tree) - set(allowed) - NETWORK_MODULES
+def needs_environment(question: str, facts: SolutionFacts, *, allowed: Iterable[str]) -> bool:
+    modules = facts.imports - set(allowed) - NETWORK_MODULES
     third_party = {m for m in modules if m not in STDLIB}
     return bool(_LIBRARY_TEXT.search(question)) or bool(third_party) or bool(modules & ENVIRONMENT_MODULES)
 
