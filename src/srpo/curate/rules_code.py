@@ -79,7 +79,8 @@ def parse_solution(solution: str | None) -> ast.AST | None:
     if not solution:
         return None
     with warnings.catch_warnings():  # dataset code has invalid escapes like "\d": not our concern
-        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)  # Python 3.12+
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.11
         try:
             return ast.parse(solution)
         except (SyntaxError, ValueError):
