@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 OUTPUT_FORMATS = ("table", "jsonl", "csv", "parquet")
+
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        envvar="SRPO_CATALOG",
+        help="Catalog file (DuckDB). Default: $SRPO_CATALOG, else ./srpo.duckdb.",
+        show_default=False,
+    ),
+]
 TABLE_TEXT_WIDTH = 60
 
 _state = {"debug": os.environ.get("SRPO_DEBUG", "") not in ("", "0")}

@@ -14,6 +14,7 @@ import typer
 
 from srpo.cli.common import (
     OUTPUT_FORMATS,
+    CatalogOpt,
     RichReporter,
     check_choice,
     run_app,
@@ -33,15 +34,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-CatalogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        envvar="SRPO_CATALOG",
-        help="Catalog file (DuckDB). Default: $SRPO_CATALOG, else ./srpo.duckdb.",
-        show_default=False,
-    ),
-]
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Cleaning config file (TOML or YAML).", show_default=False)
 ]

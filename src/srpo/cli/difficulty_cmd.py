@@ -7,25 +7,15 @@ and DuckDB are imported inside the command, so `srpo-curate --help` stays fast.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from srpo.cli.common import check_choice, print_table, split_list, stderr, stdout
+from srpo.cli.common import CatalogOpt, check_choice, print_table, split_list, stderr, stdout
 
 if TYPE_CHECKING:
     from srpo.curate.difficulty import DifficultyReport
 
-CatalogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        envvar="SRPO_CATALOG",
-        help="Catalog file (DuckDB). Default: $SRPO_CATALOG, else ./srpo.duckdb.",
-        show_default=False,
-    ),
-]
 ENGINE = "Engine"
 SAMPLING = "Sampling"
 SELECTION = "Selection"

@@ -12,21 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from srpo.cli.common import check_choice, print_table, split_list, stderr, stdout
+from srpo.cli.common import CatalogOpt, check_choice, print_table, split_list, stderr, stdout
 
 if TYPE_CHECKING:
     from srpo.verify.grade_file import GradeFileReport
     from srpo.verify.verify_catalog import VerifyReport
 
-CatalogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        envvar="SRPO_CATALOG",
-        help="Catalog file (DuckDB). Default: $SRPO_CATALOG, else ./srpo.duckdb.",
-        show_default=False,
-    ),
-]
 WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Worker processes.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
 
