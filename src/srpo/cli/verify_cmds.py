@@ -82,12 +82,14 @@ def verify(
     output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
     catalog: CatalogOpt = None,
 ) -> None:
-    """Check gold answers of math problems and store verify_status / verify_reason.
+    """Check math golds and code reference solutions; store verify_status / verify_reason.
 
-    A gold is verified when it parses and agrees with the reference solution's boxed answer
+    A math gold is verified when it parses and agrees with the reference solution's boxed answer
     (where there is one); ambiguous when it lists several answers for a question that asks for
     one, or keeps only part of the solution's answers; wrong when it disagrees with the
-    solution; unverifiable when it cannot be read. Re-runs pick up pending problems only.
+    solution; unverifiable when it cannot be read. A code problem's reference solution runs
+    twice on all its tests in the sandbox: verified, wrong (first failing case), flaky or
+    unverifiable (no solution or tests). Re-runs pick up pending problems only.
     """
     from srpo.catalog import Catalog
     from srpo.catalog.verification import VerifySelection
