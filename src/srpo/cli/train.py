@@ -65,6 +65,12 @@ def train(
 
     main_rank = os.environ.get("RANK", "0") == "0"
     _configure_logging(quiet=quiet or not main_rank)
+    settings: dict[str, Any] = {}
+
+    def on_config(resolved: dict[str, Any]) -> None:
+        settings.update(resolved)
+        _print_config(resolved)
+
     report = launch(
         catalog_path=from_catalog,
         model=model,
@@ -72,8 +78,8 @@ def train(
         overrides=tuple(overrides or ()),
         resume=resume,
         run_id=run_id,
-        on_config=None if not main_rank else _print_config,
-        on_step=None if quiet else _step_printer(),
+        on_config=on_config if main_rank else None,
+        on_step=None if quiet else _step_printer(settings),
     )
     if main_rank:
         _print_report(report)
@@ -91,10 +97,13 @@ def _print_config(settings: dict[str, Any]) -> None:
     stderr().print(yaml.safe_dump(settings, sort_keys=False).rstrip(), markup=False)
 
 
-def _step_printer():
+def _step_printer(settings: dict[str, Any]):
     console = stderr()
 
     def show(metrics: dict[str, Any]) -> None:
+        every = max(1, int(settings.get("logging", {}).get("print_every", 1)))
+        if metrics["step"] % every:
+            return
         console.print(
             f"step {metrics['step']} · epoch {metrics['epoch']} · stage {metrics['stage']} · "
             f"reward {metrics['reward/mean']:.3f} · zero-std {metrics['frac_reward_zero_std']:.2f} · "

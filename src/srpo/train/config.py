@@ -291,6 +291,10 @@ class LoggingConfig:
     """Keep each response's text and extracted answer in `rollouts` (large for long runs)."""
     print_every: int = 1
     """Print a one-line summary every this many steps (rank 0)."""
+    rollout_write_interval_s: float = 5.0
+    """Rank 0 writes buffered rollouts to the catalog at most this often (one short transaction),
+    and always at an epoch's end, a checkpoint, a stage switch and the end of the run; 0 writes
+    after every step."""
 
 
 @dataclass(frozen=True, kw_only=True)

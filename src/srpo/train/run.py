@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,12 +66,24 @@ def resolve_config(
 
 
 class CatalogRecord:
-    """Rank 0's handle on the catalog for one run."""
+    """Rank 0's handle on the catalog for one run.
+
+    Rollouts are buffered and written in one short transaction at most every
+    `logging.rollout_write_interval_s` seconds (each transaction opens and closes the file,
+    which costs tens of milliseconds: more than a step of a small model), and always before an
+    epoch is planned, a checkpoint is recorded, the stage switches or the run ends, so the
+    history the resampling query reads and every checkpoint's steps are complete. The problem
+    texts of an epoch are read once, when it starts.
+    """
 
     def __init__(self, catalog: Catalog, run_id: str, config: TrainConfig) -> None:
         self.catalog = catalog
         self.run_id = run_id
         self.config = config
+        self._rows: list[rollout_store.RolloutRow] = []
+        self._position: tuple[int, int, int] | None = None
+        self._written_at = time.monotonic()
+        self._texts: dict[str, ProblemText] = {}
 
     def start(
         self, *, model: str, stored_config: dict[str, Any], resume: bool
@@ -94,6 +107,7 @@ class CatalogRecord:
 
     def rewind(self, *, step: int, epoch: int, stage: int, checkpoint: str | None) -> int:
         """Forget what came after the checkpoint being resumed; returns rollouts deleted."""
+        self.flush()
         with self.catalog.writer() as con:
             deleted = run_store.forget_after(con, self.run_id, step=step, epoch=epoch)
             run_store.set_position(
@@ -103,13 +117,16 @@ class CatalogRecord:
 
     def epoch(self, *, epoch: int, stage: int, step: int) -> tuple[int, list[EpochProblem], dict[str, int]]:
         """The epoch's stage, problems and resampling counts: as stored when the epoch already
-        started, else planned now by the resampling query and stored."""
+        started, else planned now by the resampling query (after every earlier rollout is
+        written) and stored. Reads the epoch's problem texts too."""
+        self.flush()
         with self.catalog.reader() as con:
             stored_stage, stored = run_store.stored_epoch(con, self.run_id, epoch)
         if stored:
             counts = {"kept": len(stored)}
             for problem in stored:
                 counts[problem.history] = counts.get(problem.history, 0) + 1
+            self._load_texts(stored)
             return stored_stage, stored, counts
         with self.catalog.reader() as con:
             plan: EpochPlan = plan_epoch(
@@ -120,31 +137,57 @@ class CatalogRecord:
             with self.catalog.writer() as con:
                 run_store.store_epoch(con, self.run_id, epoch=epoch, stage=stage, problems=problems)
                 run_store.set_position(con, self.run_id, stage=stage, epoch=epoch, step=step)
+            self._load_texts(problems)
         return stage, problems, {"kept": len(problems), **plan.counts()}
 
-    def texts(self, problem_ids: list[str]) -> list[ProblemText]:
+    def _load_texts(self, problems: list[EpochProblem]) -> None:
+        wanted = [p.problem_id for p in problems]
         with self.catalog.reader() as con:
-            found = problem_texts(con, problem_ids)
-        missing = [pid for pid in problem_ids if pid not in found]
+            self._texts = problem_texts(con, wanted)
+        missing = [pid for pid in wanted if pid not in self._texts]
         if missing:
             raise InputError(f"problem {missing[0]} of this epoch is no longer a kept problem in the catalog")
-        return [found[pid] for pid in problem_ids]
+
+    def texts(self, problem_ids: list[str]) -> list[ProblemText]:
+        """Question, answer and tests of problems of the current epoch."""
+        return [self._texts[pid] for pid in problem_ids]
 
     def write_step(self, rows: list[rollout_store.RolloutRow], *, stage: int, epoch: int, step: int) -> None:
-        with self.catalog.writer() as con:
-            rollout_store.insert_rollouts(con, rows)
-            run_store.set_position(con, self.run_id, stage=stage, epoch=epoch, step=step)
+        """Record one step's rollouts and the run's new position (buffered; see the class)."""
+        self._rows.extend(rows)
+        self._position = (stage, epoch, step)
+        if time.monotonic() - self._written_at >= self.config.logging.rollout_write_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rollouts and position now."""
+        if self._position is not None:
+            stage, epoch, step = self._position
+            with self.catalog.writer() as con:
+                rollout_store.insert_rollouts(con, self._rows)
+                run_store.set_position(con, self.run_id, stage=stage, epoch=epoch, step=step)
+        self._rows, self._position = [], None
+        self._written_at = time.monotonic()
 
     def stage_switch(self, *, step: int, reason: str) -> None:
+        self.flush()
         with self.catalog.writer() as con:
             run_store.record_stage_switch(con, self.run_id, step=step, reason=reason)
 
     def checkpoint(self, path: Path, *, stage: int, epoch: int, step: int) -> None:
+        """Record a saved checkpoint, once the rollouts of the steps it covers are written."""
+        self.flush()
         with self.catalog.writer() as con:
             run_store.set_position(
                 con, self.run_id, stage=stage, epoch=epoch, step=step, checkpoint=str(path)
             )
 
     def finish(self, status: str, notes: dict[str, Any]) -> None:
+        try:
+            self.flush()
+        except Exception:
+            if status == "completed":
+                raise
+            # A failing run is being closed: its own error is the one to report.
         with self.catalog.writer() as con:
             rollout_store.mark_run(con, self.run_id, status=status, notes=notes)

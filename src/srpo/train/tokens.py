@@ -62,14 +62,16 @@ def pack(
     )
 
 
+CHUNK_ELEMENTS = 1 << 24
+"""Logits converted to float32 at a time (64 MiB): whole micro-batches of small models at once,
+a few rows of a 150k-vocabulary model, never the [B, T, vocab] float32 copy of a large one."""
+
+
 def token_logprobs(
     model: Any, packed: Packed, *, temperature: float, with_entropy: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Log-probability [B, T] of each next token under `model` (gradients flow when enabled),
-    and the entropy of each next-token distribution (computed without gradients) if asked.
-
-    Rows are converted to float32 and normalised one at a time, so the extra memory is one
-    row's [T, vocab] rather than the batch's."""
+    and the entropy of each next-token distribution (computed without gradients) if asked."""
     import torch
 
     keep = packed.input_ids.shape[1] - packed.start
@@ -79,15 +81,18 @@ def token_logprobs(
         logits_to_keep=keep,
         use_cache=False,
     )
+    logits = output.logits[:, :-1, :]
     targets = packed.input_ids[:, packed.start + 1 :]
     scale = 1.0 / temperature if temperature > 0 else 1.0
+    rows = max(1, CHUNK_ELEMENTS // max(1, logits.shape[1] * logits.shape[2]))
     logprobs, entropies = [], []
-    for row_logits, row_targets in zip(output.logits[:, :-1, :], targets, strict=True):
-        row = row_logits.float() * scale
-        normaliser = torch.logsumexp(row, dim=-1)
-        logprobs.append(row.gather(-1, row_targets.unsqueeze(-1)).squeeze(-1) - normaliser)
+    for first in range(0, logits.shape[0], rows):
+        chunk = logits[first : first + rows].float() * scale
+        normaliser = torch.logsumexp(chunk, dim=-1)
+        picked = chunk.gather(-1, targets[first : first + rows].unsqueeze(-1)).squeeze(-1)
+        logprobs.append(picked - normaliser)
         if with_entropy:
             with torch.no_grad():
-                log_p = row.detach() - normaliser.detach().unsqueeze(-1)
+                log_p = chunk.detach() - normaliser.detach().unsqueeze(-1)
                 entropies.append(-(log_p.exp() * log_p).sum(dim=-1))
-    return torch.stack(logprobs), (torch.stack(entropies) if with_entropy else None)
+    return torch.cat(logprobs), (torch.cat(entropies) if with_entropy else None)

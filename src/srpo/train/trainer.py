@@ -153,6 +153,8 @@ class Trainer:
                 context = StepContext(self.config, self.policy, rollouts, grader, self.record)
                 self.report.stop_reason = self._loop(context, on_step)
             self._finish_files()
+            if self.record is not None:
+                self.record.flush()  # every rollout is in the catalog before the run is complete
             status = "completed"
         except KeyboardInterrupt:
             status = "interrupted"
