@@ -72,8 +72,10 @@ def run_step(context: StepContext, state: TrainerState, problems: list[ProblemTe
     metrics["reward/mean"] = distributed.broadcast(metrics.get("reward/mean", 0.0))
     metrics |= stats.as_metrics()
     step_s = max(synced - started, 1e-9)
-    metrics["samples_per_s"] = len(scored) / step_s
-    metrics["tokens_per_s"] = sum(item.tokens for item in scored) / step_s
+    metrics["samples"] = len(scored)
+    metrics["tokens"] = sum(item.tokens for item in scored)
+    metrics["samples_per_s"] = metrics["samples"] / step_s
+    metrics["tokens_per_s"] = metrics["tokens"] / step_s
     return metrics | {
         "time/generate_s": batch.times.generate_s,
         "time/reward_s": batch.times.grade_s,
