@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from srpo.config import to_dict
+from srpo.errors import SrpoError
 from srpo.train import distributed
 from srpo.train.checkpoint import TrainerState, export_model, load_checkpoint, save_checkpoint
 from srpo.train.metrics import MetricsLog
@@ -87,14 +88,21 @@ class Trainer:
         self.config = config = replace(config, output_dir=str(self.output_dir))
         self.model_path = model
         self.record: CatalogRecord | None = None
-        position = None
+        started: tuple[str | None] | SrpoError = (None,)
         if distributed.is_main():  # only rank 0 touches the catalog
-            opened = catalog if isinstance(catalog, Catalog) else Catalog.open(catalog)
-            self.record = CatalogRecord(opened, run_id, config)
-            position = self.record.start(
-                model=model, stored_config=to_dict(config), resume=resume is not None
-            )
-        checkpoint = distributed.broadcast(position.checkpoint if position else None)
+            try:
+                opened = catalog if isinstance(catalog, Catalog) else Catalog.open(catalog)
+                self.record = CatalogRecord(opened, run_id, config)
+                position = self.record.start(
+                    model=model, stored_config=to_dict(config), resume=resume is not None
+                )
+                started = (position.checkpoint if position else None,)
+            except SrpoError as error:
+                started = error
+        started = distributed.broadcast(started)  # an error stops every rank, not only rank 0
+        if isinstance(started, SrpoError):
+            raise started
+        checkpoint = started[0]
         self.state = TrainerState(run_id=run_id, stage=config.stages.start_stage)
         self.schedule = StageSchedule(config.stages)
         self.report = TrainReport(run_id=run_id, output_dir=self.output_dir)
