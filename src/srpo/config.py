@@ -93,6 +93,12 @@ def _check_type(value: Any, kind: Any, where: str) -> Any:
         return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is float and isinstance(value, str):
+        # PyYAML reads `1e-6` (no dot) as a string; it is the usual way to write a learning rate.
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if isinstance(kind, type) and not isinstance(value, kind):
         raise InputError(f"{where}: expected {kind.__name__}, got {value!r}")
     return value
@@ -117,8 +123,16 @@ def build(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
     return cls(**values)
 
 
-def load_config(cls: type[T], path: Path | None = None, overrides: Sequence[str] = ()) -> T:
-    data = _read_file(path) if path else {}
+def load_config(
+    cls: type[T],
+    path: Path | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    base: Mapping[str, Any] | None = None,
+) -> T:
+    """`cls` from the file at `path` (else from `base`, e.g. a config stored with a run), with
+    `key=value` overrides applied on top."""
+    data = _read_file(path) if path else json.loads(json.dumps(base or {}))
     for override in overrides:
         keys, value = parse_override(override)
         _merge(data, keys, value)

@@ -199,6 +199,14 @@ def query(
         str | None,
         typer.Option(help="Write the shapes trl, verl or openrlhf read (kept problems unless --status)."),
     ] = None,
+    next_epoch: Annotated[
+        str | None,
+        typer.Option(
+            "--next-epoch",
+            metavar="RUN_ID",
+            help="Show the problems srpo-train's next epoch of this run trains on (history resampling).",
+        ),
+    ] = None,
     output_format: FormatOpt = "",
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
@@ -218,7 +226,11 @@ def query(
     )  # fmt: skip
     opened = Catalog.open(catalog)
     with opened.reader() as con:
-        if sql is not None:
+        if next_epoch is not None:
+            from srpo.cli.summaries import show_next_epoch
+
+            show_next_epoch(con, next_epoch, fmt=fmt, output=output, limit=limit)
+        elif sql is not None:
             show_sql(con, sql, fmt=fmt, output=output, limit=limit)
         elif export is not None:
             export_problems(con, problem_filter, target=export, fmt=output_format or None, output=output)

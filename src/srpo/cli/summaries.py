@@ -193,3 +193,30 @@ def show_stats(con: duckdb.DuckDBPyConnection, *, as_jsonl: bool) -> None:
             print_table(rows, result.table.column_names, title=titles[name])
     if not results["sources"].table.num_rows:
         stderr().print("the catalog holds no problems yet: run `srpo-curate ingest SOURCE`")
+
+
+def show_next_epoch(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, fmt: str, output: Path | None, limit: int | None
+) -> None:
+    """The problems a training run's next epoch will train on, in order, and a summary line."""
+    import pyarrow as pa
+
+    from srpo.catalog.queries import Result
+    from srpo.train.resampling import next_epoch_plan
+
+    plan = next_epoch_plan(con, run_id)
+    chosen = sorted((p for p in plan.judged if p.position is not None), key=lambda p: p.position or 0)
+    columns = ("position", "problem_id", "domain", "history", "last_epoch", "correct", "samples")
+    table = pa.Table.from_pylist([{c: getattr(p, c) for c in columns} for p in chosen[:limit]],
+                                 schema=pa.schema([(c, pa.string() if c in ("problem_id", "domain", "history")
+                                                    else pa.int64()) for c in columns]))  # fmt: skip
+    counts = plan.counts()
+    taken = ", ".join(f"{name} {counts[name]}" for name in ("new", "mixed", "all_wrong", "solved", "returned")
+                      if counts[name])  # fmt: skip
+    stderr().print(
+        f"run {run_id}: epoch {plan.epoch} (stage {plan.stage}) trains on {len(chosen)} problems"
+        f"{': ' + taken if taken else ''}; dropped {counts['dropped']} (all correct in their last epoch)"
+        f", left out by the mix or epoch size {counts['subsampled']}",
+        markup=False,
+    )
+    _emit(Result(table, {c: "VARCHAR" for c in columns}), fmt=fmt, output=output)

@@ -1,0 +1,159 @@
+"""Time per GRPO step: srpo's trainer and TRL's GRPOTrainer on the same tiny model, on CPU.
+
+Both sample `--group-size` responses for each of `--prompts` problems per step (the toy sums of
+`srpo.train.toy`, the same plain prompts), at most `--max-new-tokens` tokens, grade them with the
+same reward (srpo's Grader), and make one optimiser step of AdamW: no KL term (beta 0), the
+token-mean loss (TRL's `dapo`, srpo's `token`), std-scaled group advantages, clip 0.2/0.28, the
+whole batch in one forward/backward. The model is a random tiny Qwen2 (build_tiny_model), so
+nearly every response runs to the length limit in both; the mean lengths are printed.
+
+A step is timed from the end of one step to the end of the next (generation, rewards, the
+update, logging and srpo's catalog writes all included); the first `--warmup` steps are left out.
+srpo runs its default path: DeepSpeed ZeRO-2 on one gloo process, the transformers engine on
+the live policy. TRL runs on accelerate without DeepSpeed (its CPU default).
+
+Prints `key: value` lines; the last is `ratio train_step: TRL time / srpo time` (higher is
+better for srpo). Usage: just bench train_step [--steps N] [--prompts N] [--group-size N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import report
+
+
+def step_times(stamps: list[float], warmup: int) -> list[float]:
+    gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
+    return gaps[warmup:] or gaps
+
+
+def run_srpo(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[float], float]:
+    from srpo.train.toy import toy_config, write_toy_catalog
+    from srpo.train.trainer import train
+
+    catalog = write_toy_catalog(root / "toy.duckdb")
+    batch = args.prompts * args.group_size
+    config = toy_config(
+        root / "srpo",
+        f"schedule.max_steps={args.steps + args.warmup + 1}",
+        f"rollout.prompts_per_step={args.prompts}",
+        f"rollout.group_size={args.group_size}",
+        f"rollout.max_new_tokens={args.max_new_tokens}",
+        f"rollout.generation_batch_size={batch}",
+        f"objective.micro_batch_size={batch}",
+        "optim.learning_rate=1e-6",
+        "data.drop_solved=false",
+    )
+    stamps: list[float] = []
+    lengths: list[float] = []
+
+    def on_step(metrics: dict) -> None:
+        stamps.append(time.perf_counter())
+        lengths.append(metrics["response_length/mean"])
+
+    train(catalog, str(model), config, run_id="bench", on_step=on_step)
+    return step_times(stamps, args.warmup), statistics.fmean(lengths)
+
+
+def run_trl(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[float], float]:
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from srpo.prompts import build_prompt
+    from srpo.train.toy import TOY_PROMPT, sum_problems
+    from srpo.verify.grading import GradeItem, Grader, GraderOptions
+
+    problems = sum_problems()
+    prompts = [build_prompt(question=q, domain="math", template=TOY_PROMPT).text for q, _ in problems]
+    dataset = Dataset.from_dict({"prompt": prompts, "answer": [a for _, a in problems]})
+    grader = Grader(GraderOptions(workers=1))
+
+    def reward(completions: list[str], answer: list[str], **_: object) -> list[float]:
+        items = [GradeItem(response=c, answer=a) for c, a in zip(completions, answer, strict=True)]
+        grades = grader.grade(items)
+        return [grade.reward for grade in grades]
+
+    stamps: list[float] = []
+    lengths: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, *_: object, **__: object) -> None:
+            stamps.append(time.perf_counter())
+
+        def on_log(self, _args, _state, _control, logs=None, **__: object) -> None:
+            if logs and "completions/mean_length" in logs:
+                lengths.append(logs["completions/mean_length"])
+
+    config = GRPOConfig(
+        output_dir=str(root / "trl"), use_cpu=True, bf16=False, report_to=[], save_strategy="no",
+        logging_steps=1, disable_tqdm=True, max_steps=args.steps + args.warmup + 1,
+        per_device_train_batch_size=args.prompts * args.group_size, num_generations=args.group_size,
+        max_completion_length=args.max_new_tokens, learning_rate=1e-6, beta=0.0, loss_type="dapo",
+        epsilon=0.2, epsilon_high=0.28, temperature=1.0, top_p=1.0, top_k=0, num_iterations=1,
+        gradient_accumulation_steps=1, seed=0, dataloader_num_workers=0,
+    )  # fmt: skip
+    trainer = GRPOTrainer(
+        model=AutoModelForCausalLM.from_pretrained(model),
+        reward_funcs=reward,
+        args=config,
+        train_dataset=dataset,
+        processing_class=AutoTokenizer.from_pretrained(model),
+        callbacks=[Clock()],
+    )
+    try:
+        trainer.train()
+    finally:
+        grader.close()
+    return step_times(stamps, args.warmup), statistics.fmean(lengths) if lengths else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=8, help="timed steps")
+    parser.add_argument("--warmup", type=int, default=2, help="steps left out of the timing")
+    parser.add_argument("--prompts", type=int, default=8, help="problems per step")
+    parser.add_argument("--group-size", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    args = parser.parse_args()
+
+    import torch
+
+    from srpo.train.tiny import build_tiny_model
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    report("prompts_per_step", args.prompts)
+    report("group_size", args.group_size)
+    report("max_new_tokens", args.max_new_tokens)
+    report("torch_threads", torch.get_num_threads())
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        model = build_tiny_model(root / "model")
+        srpo_times, srpo_length = run_srpo(args, model, root)
+        trl_times, trl_length = run_trl(args, model, root)
+    import trl
+
+    report("trl_version", trl.__version__)
+    srpo_step, trl_step = statistics.median(srpo_times), statistics.median(trl_times)
+    report("srpo step (median)", srpo_step, "s")
+    report("srpo response length (mean)", srpo_length, "tokens")
+    report("trl step (median)", trl_step, "s")
+    report("trl response length (mean)", trl_length, "tokens")
+    report("srpo samples/s", args.prompts * args.group_size / srpo_step)
+    report("trl samples/s", args.prompts * args.group_size / trl_step)
+    print(f"ratio train_step: {trl_step / srpo_step:.3g}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""The training config: one typed, nested dataclass, loaded from TOML or YAML plus `--set a.b=v`.
+
+`TrainConfig` is what `srpo-train --config FILE` reads (through `srpo.config.load_config`), what
+it prints at the start of a run and what it stores in `runs.config`. Each field's docstring names
+the paper the knob comes from. Nothing here imports torch.
+
+Covers: the fields, their defaults and their checks. Does not cover: what the loop does with
+them (`trainer`), the data query (`resampling`) or the loss (`objective`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from srpo.errors import InputError
+from srpo.prompts import PromptTemplate
+
+DIFFICULTY_LEVELS = ("easy", "medium", "hard")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """Which catalog problems an epoch trains on, and how history resampling filters them."""
+
+    difficulties: tuple[str, ...] = ("medium", "hard")
+    """Difficulty buckets to train on (`srpo-curate difficulty`); easy problems give little
+    gradient (SRPO trains on challenging problems)."""
+    include_unrated: bool = False
+    """Also problems without a difficulty (small or new catalogs are often unrated)."""
+    verified_only: bool = True
+    """Only problems whose gold answer or tests were verified (`srpo-curate verify`)."""
+    sources: tuple[str, ...] = ()
+    """Only these sources (empty: all)."""
+    where: str | None = None
+    """Extra SQL condition over `problems`, e.g. "split = 'train'"."""
+    code_share: float | None = None
+    """Stage 2: the share of code problems in an epoch (the larger domain is subsampled to
+    reach it); None trains on every eligible problem of both domains. SRPO's stage 2 mixes
+    math and code to grow reasoning and coding together."""
+    epoch_size: int | None = None
+    """At most this many problems per epoch (after shuffling); None: all of them."""
+    drop_solved: bool = True
+    """History resampling (SRPO, Kwaipilot 2025): after an epoch, a problem whose rollouts were
+    all correct is left out of the next epoch; problems with mixed or all-wrong outcomes stay.
+    False trains on every problem every epoch (plain GRPO)."""
+    return_after_epochs: int | None = None
+    """How long a solved problem stays out: None for the rest of the run; k to sit out k epochs
+    and then come back (to catch forgetting); 0 never drops anything."""
+
+    def validate(self) -> None:
+        for level in self.difficulties:
+            if level not in DIFFICULTY_LEVELS:
+                raise InputError(
+                    f"data.difficulties: unknown value {level!r}; choose from easy, medium, hard"
+                )
+        if not self.difficulties and not self.include_unrated:
+            raise InputError("data.difficulties is empty and data.include_unrated is false: no problem fits")
+        if self.code_share is not None and not 0 <= self.code_share <= 1:
+            raise InputError(f"data.code_share must be in [0, 1], got {self.code_share}")
+        if self.epoch_size is not None and self.epoch_size < 1:
+            raise InputError(f"data.epoch_size must be at least 1, got {self.epoch_size}")
+        if self.return_after_epochs is not None and self.return_after_epochs < 0:
+            raise InputError("data.return_after_epochs must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutConfig:
+    """How responses are sampled (the GRPO group) and by which engine."""
+
+    backend: Literal["transformers", "vllm"] = "transformers"
+    """`transformers`: generate with the policy being trained (no weight copy; the tested CPU
+    path). `vllm`: a vLLM engine in the same process, weights synced after every optimiser step."""
+    group_size: int = 8
+    """Responses per problem: the group whose rewards are compared (GRPO, DeepSeekMath 2024)."""
+    prompts_per_step: int = 32
+    """Problems per rollout batch, over all ranks (each rank samples its share)."""
+    temperature: float = 1.0
+    """Sampling temperature; the log-probabilities of the loss use the same temperature."""
+    top_p: float = 1.0
+    """Nucleus sampling (1.0 samples from the policy itself, as the ratio assumes)."""
+    max_new_tokens: int = 1024
+    """Longest response; longer ones are cut and count as truncated (see objective.overlong)."""
+    stop: tuple[str, ...] = ()
+    """Strings that end a response."""
+    generation_batch_size: int = 64
+    """Sequences per generate call; rewards of one call are graded while the next generates."""
+    prompt: PromptTemplate = field(default_factory=PromptTemplate)
+    """How a problem is asked (chat template or a plain template such as R1-Zero's)."""
+    vllm_gpu_memory_utilization: float = 0.4
+    """vllm: share of GPU memory vLLM takes; the rest is the trainer's (colocated)."""
+    vllm_sleep_level: int | None = None
+    """vllm: put vLLM to sleep during the update (1: weights to CPU; 2: dropped and reloaded by
+    the weight sync) to give its memory to the optimiser; None keeps it awake."""
+    vllm_max_model_len: int | None = None
+    """vllm: longest prompt plus response (None: the model's limit)."""
+    vllm_enforce_eager: bool = False
+    """vllm: skip CUDA graphs (faster start, slower decoding)."""
+    vllm_extra_args: Mapping[str, Any] = field(default_factory=dict)
+    """vllm: further `vllm.LLM` arguments."""
+
+    def validate(self) -> None:
+        if self.group_size < 2:
+            raise InputError(
+                f"rollout.group_size must be at least 2 (a group compares), got {self.group_size}"
+            )
+        if self.prompts_per_step < 1:
+            raise InputError("rollout.prompts_per_step must be at least 1")
+        if self.generation_batch_size < 1:
+            raise InputError("rollout.generation_batch_size must be at least 1")
+        if self.vllm_sleep_level not in (None, 1, 2):
+            raise InputError("rollout.vllm_sleep_level must be 1, 2 or null")
+        self.prompt.validate()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardConfig:
+    """Rewards from `srpo.verify.grading` (math equivalence; code in the sandbox)."""
+
+    format_reward: float = 0.0
+    """Added to a response that has a gradable answer (a \\boxed{} answer, a fenced code block),
+    as the format rewards of DeepSeek-R1 (2025); 0 rewards correctness only (SRPO)."""
+    workers: int = 2
+    """Grader worker processes (math algebra, code sandboxes)."""
+    timeout_s: float = 5.0
+    """Hard limit for grading one response (a timeout scores 0)."""
+
+    def validate(self) -> None:
+        if self.workers < 1:
+            raise InputError("reward.workers must be at least 1")
+        if self.timeout_s <= 0:
+            raise InputError("reward.timeout_s must be positive")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectiveConfig:
+    """The GRPO loss and its variants."""
+
+    scale_by_std: bool = True
+    """Divide group advantages by the group's reward std (GRPO, DeepSeekMath 2024). False keeps
+    only the mean baseline (Dr. GRPO, Liu et al. 2025: the std favours too easy/hard groups)."""
+    clip_eps_low: float = 0.2
+    """Lower clip of the probability ratio, 1 - eps (PPO, Schulman et al. 2017)."""
+    clip_eps_high: float = 0.28
+    """Upper clip, 1 + eps; above clip_eps_low lets rare tokens grow (DAPO clip-higher, 2025)."""
+    loss_aggregation: Literal["token", "sequence", "constant"] = "token"
+    """`token`: mean over every response token of the batch (DAPO 2025); `sequence`: mean per
+    response, then over responses (GRPO); `constant`: sum over tokens divided by responses x
+    `constant_length` (Dr. GRPO 2025: no length bias)."""
+    constant_length: int | None = None
+    """The constant of `constant` aggregation; None uses rollout.max_new_tokens (Dr. GRPO)."""
+    kl_coef: float = 0.0
+    """Weight of the KL penalty to the initial model, k3 estimator (GRPO, DeepSeekMath 2024;
+    Schulman's approximations); 0 (DAPO, Dr. GRPO, SRPO) skips the reference model."""
+    overlong: Literal["keep", "mask", "zero_advantage"] = "keep"
+    """Truncated responses (cut at max_new_tokens): `keep` trains on them as they are; `mask`
+    leaves them out of the loss (DAPO overlong filtering); `zero_advantage` keeps their tokens
+    in the normaliser but gives them no advantage."""
+    updates_per_batch: int = 1
+    """Passes over each rollout batch (GRPO's mu); more than 1 reuses samples off-policy,
+    which the clipped ratio controls."""
+    mini_batches: int = 1
+    """Optimiser steps per pass: the batch is split into this many parts (PPO mini-batches)."""
+    micro_batch_size: int = 8
+    """Sequences per forward/backward (memory only; gradients accumulate to the mini-batch)."""
+
+    def validate(self) -> None:
+        if not 0 <= self.clip_eps_low < 1 or self.clip_eps_high < 0:
+            raise InputError("objective.clip_eps_low must be in [0, 1) and clip_eps_high >= 0")
+        if self.kl_coef < 0:
+            raise InputError("objective.kl_coef must not be negative")
+        if self.updates_per_batch < 1 or self.mini_batches < 1 or self.micro_batch_size < 1:
+            raise InputError("objective.updates_per_batch, mini_batches and micro_batch_size must be >= 1")
+        if self.constant_length is not None and self.constant_length < 1:
+            raise InputError("objective.constant_length must be at least 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimConfig:
+    """AdamW and its learning-rate schedule (the optimiser step runs in DeepSpeed)."""
+
+    learning_rate: float = 1e-6
+    """Peak learning rate (SRPO, DAPO and Dr. GRPO use 1e-6 for 7B-32B models)."""
+    weight_decay: float = 0.01
+    """AdamW decoupled weight decay (Loshchilov & Hutter 2019)."""
+    betas: tuple[float, ...] = (0.9, 0.999)
+    """Adam's moment decay rates."""
+    eps: float = 1e-8
+    """Adam's denominator epsilon."""
+    warmup_steps: int = 0
+    """Linear warm-up, in optimiser steps."""
+    schedule: Literal["constant", "cosine"] = "constant"
+    """Learning rate after warm-up: constant (DAPO) or cosine decay to min_lr_ratio over
+    schedule.max_steps optimiser steps."""
+    min_lr_ratio: float = 0.0
+    """Cosine: the final learning rate as a share of the peak."""
+    max_grad_norm: float = 1.0
+    """Clip the gradient's global norm (0 disables)."""
+
+    def validate(self) -> None:
+        if self.learning_rate < 0 or self.warmup_steps < 0 or self.max_grad_norm < 0:
+            raise InputError("optim.learning_rate, warmup_steps and max_grad_norm must not be negative")
+        if len(self.betas) != 2:
+            raise InputError(f"optim.betas must be two numbers, got {list(self.betas)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeepSpeedConfig:
+    """DeepSpeed for the optimiser step (Rajbhandari et al. 2020, ZeRO)."""
+
+    zero_stage: int = 2
+    """ZeRO stage: 0 plain data parallel; 1 shards optimiser states; 2 also gradients; 3 also
+    parameters (gathered for generation)."""
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    """Training precision: `auto` is bfloat16 on GPUs and float32 on CPU (fp16 needs loss
+    scaling and is not offered)."""
+    offload_optimizer: bool = False
+    """Keep optimiser states in CPU memory (ZeRO-Offload, Ren et al. 2021)."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass (less memory, about a third more compute)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Merged into the generated DeepSpeed config (e.g. {"zero_optimization": {...}})."""
+
+    def validate(self) -> None:
+        if self.zero_stage not in (0, 1, 2, 3):
+            raise InputError(f"deepspeed.zero_stage must be 0, 1, 2 or 3, got {self.zero_stage}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageConfig:
+    """SRPO's two stages: 1 trains on math only; 2 on math and code."""
+
+    start_stage: int = 1
+    """The stage a new run starts in (2 skips the math-only stage)."""
+    switch_after_steps: int | None = None
+    """Switch to stage 2 after this many steps (SRPO switches when math reasoning has grown)."""
+    plateau_window: int | None = None
+    """Switch when the moving average (over this many steps) of the stage-1 reward has stopped
+    rising; None disables the plateau test."""
+    plateau_slope: float = 0.001
+    """The plateau test: the least-squares slope (reward per step) of the last `plateau_window`
+    moving-average values is below this."""
+    min_steps: int = 0
+    """Steps in stage 1 before the plateau test may switch."""
+
+    def validate(self) -> None:
+        if self.start_stage not in (1, 2):
+            raise InputError(f"stages.start_stage must be 1 or 2, got {self.start_stage}")
+        if self.plateau_window is not None and self.plateau_window < 2:
+            raise InputError("stages.plateau_window must be at least 2")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleConfig:
+    """How long the run is."""
+
+    max_steps: int = 1000
+    """Rollout steps (one batch of prompts_per_step problems each) before the run ends."""
+    max_epochs: int | None = None
+    """Stop after this many epochs (None: only max_steps ends the run)."""
+
+    def validate(self) -> None:
+        if self.max_steps < 1:
+            raise InputError("schedule.max_steps must be at least 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointConfig:
+    """What is saved and when."""
+
+    every_steps: int = 50
+    """Save model, optimiser, scheduler, RNG and run position every this many steps (0: never)."""
+    at_end: bool = True
+    """Also save when the run ends."""
+    keep_last: int = 2
+    """Checkpoints kept on disk (older ones are deleted)."""
+    save_model: bool = True
+    """At the end, also write the policy as a Hugging Face model to OUTPUT/model."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoggingConfig:
+    """Where metrics go (always OUTPUT/metrics.jsonl) and what rollouts keep."""
+
+    tensorboard: bool = False
+    """Also write TensorBoard events to OUTPUT/tensorboard (needs the tensorboard package)."""
+    wandb_project: str | None = None
+    """Also log to this Weights & Biases project (needs wandb)."""
+    store_responses: bool = False
+    """Keep each response's text and extracted answer in `rollouts` (large for long runs)."""
+    print_every: int = 1
+    """Print a one-line summary every this many steps (rank 0)."""
+    rollout_write_interval_s: float = 5.0
+    """Rank 0 writes buffered rollouts to the catalog at most this often (one short transaction),
+    and always at an epoch's end, a checkpoint, a stage switch and the end of the run; 0 writes
+    after every step."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training run."""
+
+    seed: int = 0
+    """Seeds sampling, shuffling of epochs and torch; the same seed and catalog give the same run."""
+    output_dir: str = "srpo-runs/{run_id}"
+    """Checkpoints, metrics and the final model; `{run_id}` is replaced by the run id."""
+    data: DataConfig = field(default_factory=DataConfig)
+    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    deepspeed: DeepSpeedConfig = field(default_factory=DeepSpeedConfig)
+    stages: StageConfig = field(default_factory=StageConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def validate(self) -> None:
+        for section in (
+            self.data,
+            self.rollout,
+            self.reward,
+            self.objective,
+            self.optim,
+            self.deepspeed,
+            self.stages,
+            self.schedule,
+        ):
+            section.validate()
+
+
+# Sections that decide what the run's samples and losses mean; a resumed run must keep them.
+IDENTITY_SECTIONS = ("seed", "data", "rollout", "reward", "objective")

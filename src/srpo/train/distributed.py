@@ -1,0 +1,226 @@
+"""Processes and DeepSpeed: who is rank 0, moving Python objects between ranks, the engine.
+
+The trainer runs as one process per GPU, started by `deepspeed` or `torchrun` (they set RANK,
+WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT), or as a lone process, for which this module
+makes a one-process group itself. On GPUs the collective backend is NCCL; on CPU it is gloo.
+
+`build_engine` wraps the policy in DeepSpeed with a torch AdamW (no compiled optimiser ops, so
+nothing is built on first use) and a warm-up/cosine schedule that DeepSpeed steps with the
+optimiser. Gradient accumulation is driven by the trainer: it marks the last micro-batch of a
+mini-batch as the accumulation boundary and passes losses that are already normalised.
+
+Covers: process setup, object collectives, the DeepSpeed config and engine, gathering ZeRO-3
+parameters (for generation, weight sync and export). Does not cover: the loss or the loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from srpo.train.config import TrainConfig
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def init_processes() -> None:
+    """Join the process group: the launcher's (RANK, WORLD_SIZE, MASTER_* in the environment), or
+    a one-process group on a free local port when no launcher started us. The lone process's
+    group is made here rather than through environment variables, so that child processes
+    (a launcher started from a test, say) do not inherit a port that is already taken."""
+    import deepspeed
+    import torch
+
+    if torch.distributed.is_initialized():
+        return
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    if "RANK" not in os.environ:
+        address = f"tcp://127.0.0.1:{_free_port()}"
+        torch.distributed.init_process_group(backend, init_method=address, rank=0, world_size=1)
+        os.environ.setdefault("LOCAL_RANK", "0")  # the DeepSpeed engine reads it
+    # With torch.distributed ready, DeepSpeed only wraps it (no MPI discovery).
+    deepspeed.init_distributed(dist_backend=backend, verbose=False)
+
+
+def rank() -> int:
+    import torch
+
+    return torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+
+
+def world_size() -> int:
+    import torch
+
+    return torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def device() -> Any:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def broadcast(value: Any) -> Any:
+    """Rank 0's `value`, on every rank."""
+    import torch
+
+    if world_size() == 1:
+        return value
+    box = [value]
+    torch.distributed.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def gather(value: Any) -> list[Any] | None:
+    """Every rank's `value`, as a list in rank order on rank 0 (None elsewhere)."""
+    import torch
+
+    if world_size() == 1:
+        return [value]
+    found: list[Any] | None = [None] * world_size() if is_main() else None
+    torch.distributed.gather_object(value, found, dst=0)
+    return found
+
+
+def all_sum(values: list[float]) -> list[float]:
+    """Element-wise sums over ranks."""
+    import torch
+
+    if world_size() == 1:
+        return list(values)
+    tensor = torch.tensor(values, dtype=torch.float64, device=_collective_device())
+    torch.distributed.all_reduce(tensor)
+    return tensor.tolist()
+
+
+def all_max(value: int) -> int:
+    import torch
+
+    if world_size() == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.int64, device=_collective_device())
+    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.MAX)
+    return int(tensor.item())
+
+
+def _collective_device() -> Any:
+    import torch
+
+    return device() if torch.distributed.get_backend() == "nccl" else "cpu"
+
+
+# ---------------------------------------------------------------------------------- engine
+
+
+def training_dtype(config: TrainConfig) -> str:
+    import torch
+
+    if config.deepspeed.dtype == "auto":
+        return "bfloat16" if torch.cuda.is_available() else "float32"
+    return config.deepspeed.dtype
+
+
+def deepspeed_config(config: TrainConfig) -> dict[str, Any]:
+    """The DeepSpeed config dict; `deepspeed.extra` is merged on top, section by section."""
+    zero: dict[str, Any] = {"stage": config.deepspeed.zero_stage}
+    if config.deepspeed.offload_optimizer:
+        zero["offload_optimizer"] = {"device": "cpu"}
+    if config.deepspeed.zero_stage == 3:
+        # Lets the final export write the whole model from the shards.
+        zero["stage3_gather_16bit_weights_on_model_save"] = True
+    generated: dict[str, Any] = {
+        # Micro-batches are counted by the trainer, which marks the accumulation boundary.
+        "train_micro_batch_size_per_gpu": 1,
+        "gradient_accumulation_steps": 1,
+        "gradient_clipping": config.optim.max_grad_norm,
+        "zero_optimization": zero,
+        "bf16": {"enabled": training_dtype(config) == "bfloat16"},
+        "steps_per_print": 1 << 62,
+        "wall_clock_breakdown": False,
+    }
+    for key, value in dict(config.deepspeed.extra).items():
+        if isinstance(value, dict) and isinstance(generated.get(key), dict):
+            generated[key] = {**generated[key], **value}
+        else:
+            generated[key] = value
+    return generated
+
+
+def learning_rate_factor(step: int, *, warmup: int, total: int, schedule: str, min_ratio: float) -> float:
+    """The multiplier of the peak learning rate after `step` optimiser steps."""
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def build_engine(model: Any, config: TrainConfig) -> Any:
+    """The DeepSpeed engine around `model`, with AdamW and the learning-rate schedule."""
+    import deepspeed
+    import torch
+
+    optim = config.optim
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=optim.learning_rate,
+        betas=(optim.betas[0], optim.betas[1]),
+        eps=optim.eps,
+        weight_decay=optim.weight_decay,
+    )
+    total = config.schedule.max_steps * config.objective.updates_per_batch * config.objective.mini_batches
+
+    def factor(step: int) -> float:
+        return learning_rate_factor(
+            step,
+            warmup=optim.warmup_steps,
+            total=total,
+            schedule=optim.schedule,
+            min_ratio=optim.min_lr_ratio,
+        )
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
+    engine, *_ = deepspeed.initialize(
+        model=model, optimizer=optimiser, lr_scheduler=scheduler, config=deepspeed_config(config)
+    )
+    return engine
+
+
+def gathered(model: Any, zero_stage: int) -> contextlib.AbstractContextManager:
+    """Inside: every parameter of a ZeRO-3 model is whole on this rank (a no-op below stage 3)."""
+    if zero_stage != 3:
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(list(model.parameters()))
+
+
+def named_weights(model: Any, zero_stage: int) -> Iterator[tuple[str, Any]]:
+    """(name, tensor) pairs of the whole model in Hugging Face naming, for weight sync; under
+    ZeRO-3 one parameter is gathered at a time."""
+    if zero_stage != 3:
+        yield from model.state_dict().items()
+        return
+    import deepspeed
+
+    for name, parameter in model.named_parameters():
+        with deepspeed.zero.GatheredParameters([parameter]):
+            yield name, parameter.data.detach().clone()

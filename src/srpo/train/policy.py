@@ -1,0 +1,122 @@
+"""The policy being trained, its frozen reference, and the engine that samples from it.
+
+`load_policy` reads the model and tokenizer and wraps the model in DeepSpeed. `load_reference`
+gives the frozen initial model for the KL term (sharded the same way under ZeRO-3).
+`RolloutSide` holds the rollout engine: with the `transformers` backend it samples from the
+policy's own module (whole ZeRO-3 parameters are gathered while it generates), so nothing is
+copied; with `vllm` it is a colocated vLLM that may sleep during the update and receives the new
+weights after the optimiser steps of every batch.
+
+Covers: loading and the colocated engine's life cycle. Does not cover: the engines themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from srpo.train import distributed
+
+if TYPE_CHECKING:
+    from srpo.train.config import TrainConfig
+
+
+@dataclass(slots=True)
+class Policy:
+    engine: Any
+    """The DeepSpeed engine; `engine.module` is the Hugging Face model."""
+    tokenizer: Any
+    pad_id: int
+    reference: Any = None
+    """The frozen initial model (only when objective.kl_coef > 0)."""
+
+
+def load_policy(model_path: str, config: TrainConfig) -> Policy:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = getattr(torch, distributed.training_dtype(config))
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+    if config.deepspeed.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    reference = load_reference(model_path, config) if config.objective.kl_coef > 0 else None
+    return Policy(distributed.build_engine(model, config), tokenizer, pad_id, reference)
+
+
+def load_reference(model_path: str, config: TrainConfig) -> Any:
+    """The frozen initial policy for the KL term (sharded like the policy under ZeRO-3)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    dtype = getattr(torch, distributed.training_dtype(config))
+    reference = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+    reference.requires_grad_(False)
+    if config.deepspeed.zero_stage == 3:
+        import deepspeed
+
+        settings = distributed.deepspeed_config(config)
+        settings.pop("gradient_clipping", None)
+        reference, *_ = deepspeed.initialize(model=reference, config=settings)
+    else:
+        reference.to(distributed.device())
+    reference.eval()
+    return reference
+
+
+class RolloutSide:
+    """The rollout engine next to the policy, and when it gets the policy's weights."""
+
+    def __init__(self, policy: Policy, config: TrainConfig, *, model_path: str) -> None:
+        self.policy = policy
+        self.config = config
+        self.vllm = config.rollout.backend == "vllm"
+        self.engine = self._open(model_path)
+
+    def _open(self, model_path: str) -> Any:
+        rollout = self.config.rollout
+        if not self.vllm:
+            from srpo.train.engines.transformers_engine import TransformersEngine
+
+            module, tokenizer = self.policy.engine.module, self.policy.tokenizer
+            return TransformersEngine.from_model(module, tokenizer, batch_size=rollout.generation_batch_size)
+        from srpo.train.engines.vllm_engine import VLLMEngine, VLLMEngineConfig
+
+        return VLLMEngine(
+            VLLMEngineConfig(
+                model=model_path,
+                gpu_memory_utilization=rollout.vllm_gpu_memory_utilization,
+                dtype=distributed.training_dtype(self.config),
+                max_model_len=rollout.vllm_max_model_len,
+                enable_sleep_mode=rollout.vllm_sleep_level is not None,
+                enforce_eager=rollout.vllm_enforce_eager,
+                distributed_executor_backend="external_launcher" if distributed.world_size() > 1 else None,
+                seed=self.config.seed,
+                extra_args=dict(rollout.vllm_extra_args),
+            )
+        )
+
+    def generating(self) -> contextlib.AbstractContextManager:
+        """Around generation: the policy in eval mode, whole under ZeRO-3 when it samples itself."""
+        self.policy.engine.module.eval()
+        if self.vllm:
+            return contextlib.nullcontext()
+        return distributed.gathered(self.policy.engine.module, self.config.deepspeed.zero_stage)
+
+    def after_generation(self) -> None:
+        """Free vLLM's memory for the update, when configured to."""
+        if self.vllm and self.config.rollout.vllm_sleep_level is not None:
+            self.engine.sleep(self.config.rollout.vllm_sleep_level)
+
+    def sync(self) -> None:
+        """After the optimiser steps (or a resume): the policy's weights into vLLM."""
+        if not self.vllm:
+            return  # the transformers engine samples from the policy itself
+        self.engine.wake_up()
+        zero_stage = self.config.deepspeed.zero_stage
+        self.engine.update_weights(distributed.named_weights(self.policy.engine.module, zero_stage))
+
+    def close(self) -> None:
+        self.engine.close()

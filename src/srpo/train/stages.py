@@ -1,0 +1,74 @@
+"""When stage 1 (math only) ends and stage 2 (math and code) begins.
+
+SRPO switches once the math-only stage has done its work. Two rules, either or both:
+- after `switch_after_steps` steps;
+- when the reward has plateaued: the moving average of the per-step mean reward (window w) is
+  computed, and the least-squares slope of its last w values (reward per step) is below
+  `plateau_slope`. That needs 2w - 1 steps of stage 1, and at least `min_steps`.
+
+The schedule keeps the stage-1 rewards it has seen, so a checkpoint stores them and a resumed
+run decides exactly as the uninterrupted one would. Covers: the rule. Does not cover: what
+the switch does to the data (`resampling`) or recording it (`srpo.catalog.training`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from srpo.train.config import StageConfig
+
+
+def moving_average(values: Sequence[float], window: int) -> list[float]:
+    """Means of every run of `window` consecutive values (len(values) - window + 1 of them)."""
+    return [sum(values[i : i + window]) / window for i in range(len(values) - window + 1)]
+
+
+def slope(values: Sequence[float]) -> float:
+    """Least-squares slope of values against 0, 1, 2, ..."""
+    n = len(values)
+    if n < 2:
+        raise ValueError("a slope needs at least two values")
+    mean_x = (n - 1) / 2
+    mean_y = sum(values) / n
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
+    variance = sum((x - mean_x) ** 2 for x in range(n))
+    return covariance / variance
+
+
+def plateau_slope(rewards: Sequence[float], window: int) -> float | None:
+    """The slope of the last `window` moving-average values, or None while too few steps."""
+    averages = moving_average(rewards, window)
+    if len(averages) < window:
+        return None
+    return slope(averages[-window:])
+
+
+@dataclass(slots=True)
+class StageSchedule:
+    """Feed it each step's mean reward; it says when to switch and why."""
+
+    config: StageConfig
+    stage1_rewards: list[float] = field(default_factory=list)
+
+    def observe(self, *, stage: int, step: int, mean_reward: float) -> str | None:
+        """After step `step` (counted from 1): `steps` or `plateau` to switch now, else None."""
+        if stage != 1:
+            return None
+        self.stage1_rewards.append(mean_reward)
+        config = self.config
+        if config.switch_after_steps is not None and step >= config.switch_after_steps:
+            return "steps"
+        if config.plateau_window is not None and len(self.stage1_rewards) >= config.min_steps:
+            found = plateau_slope(self.stage1_rewards, config.plateau_window)
+            if found is not None and found < config.plateau_slope:
+                return "plateau"
+        return None
+
+    def state(self) -> dict:
+        return {"stage1_rewards": list(self.stage1_rewards)}
+
+    def restore(self, state: dict) -> None:
+        self.stage1_rewards = [float(value) for value in state.get("stage1_rewards", [])]

@@ -1,0 +1,142 @@
+"""One training step: sample and grade this rank's problems, record every rollout, update.
+
+1. each rank samples a group per problem of its share and grades it (`sampler`);
+2. rank 0 gathers every rank's rollouts and writes them to `rollouts` in one transaction;
+3. group advantages and the overlong rule (`objective`), then the optimiser steps (`update`);
+4. the new weights go to the rollout engine when it holds its own copy (vLLM);
+5. the step's metrics: rewards and lengths over all ranks, loss statistics, timings.
+
+Covers: the order of one step and its metrics. Does not cover: the epoch loop (`trainer`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from srpo.train import distributed
+from srpo.train.metrics import Scored, rollout_metrics
+
+if TYPE_CHECKING:
+    from srpo.catalog.rollouts import RolloutRow
+    from srpo.train.checkpoint import TrainerState
+    from srpo.train.config import TrainConfig
+    from srpo.train.policy import Policy, RolloutSide
+    from srpo.train.resampling import ProblemText
+    from srpo.train.run import CatalogRecord
+    from srpo.train.sampler import Rollout
+    from srpo.verify.grading import Grader
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """What a step works with (the same for every step of a run)."""
+
+    config: TrainConfig
+    policy: Policy
+    rollouts: RolloutSide
+    grader: Grader
+    record: CatalogRecord | None
+    """Rank 0's catalog handle (None on other ranks)."""
+
+
+def run_step(context: StepContext, state: TrainerState, problems: list[ProblemText]) -> dict[str, Any]:
+    """Train on one batch of problems (all ranks' problems; each rank takes its share)."""
+    from srpo.train.sampler import collect
+
+    config = context.config
+    started = time.perf_counter()
+    mine = problems[distributed.rank() :: distributed.world_size()]
+    with context.rollouts.generating():
+        batch = collect(
+            context.rollouts.engine,
+            context.grader,
+            mine,
+            rollout=config.rollout,
+            reward=config.reward,
+            seed=config.seed,
+            step=state.step,
+            rank=distributed.rank(),
+        )
+    context.rollouts.after_generation()
+    sampled = time.perf_counter()
+    scored = _record(context, state, batch.rollouts)
+    written = time.perf_counter()
+    stats = _update(context, state, batch.rollouts)
+    trained = time.perf_counter()
+    context.rollouts.sync()
+    synced = time.perf_counter()
+    metrics: dict[str, Any] = {"step": state.step, "epoch": state.epoch, "stage": state.stage}
+    metrics |= rollout_metrics(scored, config.rollout.group_size) if scored else {}
+    metrics["reward/mean"] = distributed.broadcast(metrics.get("reward/mean", 0.0))
+    metrics |= stats.as_metrics()
+    step_s = max(synced - started, 1e-9)
+    metrics["samples"] = len(scored)
+    metrics["tokens"] = sum(item.tokens for item in scored)
+    metrics["samples_per_s"] = metrics["samples"] / step_s
+    metrics["tokens_per_s"] = metrics["tokens"] / step_s
+    return metrics | {
+        "time/generate_s": batch.times.generate_s,
+        "time/reward_s": batch.times.grade_s,
+        "time/reward_wait_s": batch.times.grade_wait_s,
+        "time/write_s": written - sampled,
+        "time/train_s": trained - written,
+        "time/sync_s": synced - trained,
+        "time/step_s": step_s,
+    }
+
+
+def rollout_rows(rollouts: list[Rollout], state: TrainerState, *, keep_text: bool) -> list[RolloutRow]:
+    from srpo.catalog.rollouts import RolloutRow
+
+    return [
+        RolloutRow(
+            run_id=state.run_id,
+            problem_id=r.problem_id,
+            sample_idx=r.sample_idx,
+            reward=r.reward,
+            status=r.status,
+            response_tokens=len(r.response_ids),
+            finish_reason=r.finish_reason,
+            response=r.text if keep_text else None,
+            extracted=r.extracted if keep_text else None,
+            epoch=state.epoch,
+            stage=state.stage,
+            step=state.step,
+        )
+        for r in rollouts
+    ]
+
+
+def _record(context: StepContext, state: TrainerState, rollouts: list[Rollout]) -> list[Scored]:
+    """Gather every rank's rollouts on rank 0 and write them; returns them all (rank 0)."""
+    rows = rollout_rows(rollouts, state, keep_text=context.config.logging.store_responses)
+    gathered = distributed.gather((rows, [Scored.of(r) for r in rollouts]))
+    if gathered is None:
+        return []
+    if context.record is not None:
+        all_rows = [row for part, _ in gathered for row in part]
+        context.record.write_step(all_rows, stage=state.stage, epoch=state.epoch, step=state.step)
+    return [item for _, part in gathered for item in part]
+
+
+def _update(context: StepContext, state: TrainerState, rollouts: list[Rollout]) -> Any:
+    import torch
+
+    from srpo.train.objective import group_advantages, overlong_adjusted
+    from srpo.train.update import policy_update
+
+    config = context.config
+    rewards = torch.tensor([r.reward for r in rollouts], dtype=torch.float32)
+    advantages = group_advantages(
+        rewards, config.rollout.group_size, scale_by_std=config.objective.scale_by_std
+    )
+    truncated = [r.truncated for r in rollouts]
+    advantages, weights = overlong_adjusted(advantages, truncated, config.objective.overlong)
+    samples, tokens = distributed.all_sum([len(rollouts), sum(len(r.response_ids) for r in rollouts)])
+    state.samples += int(samples)
+    state.tokens += int(tokens)
+    policy = context.policy
+    return policy_update(policy.engine, rollouts, advantages, weights, config, step=state.step,
+                         pad_id=policy.pad_id, reference=policy.reference)  # fmt: skip
