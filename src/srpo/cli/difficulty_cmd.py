@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from srpo.cli.common import CatalogOpt, check_choice, print_table, split_list, stderr, stdout
+from srpo.cli.common import CatalogOpt, CountProgress, check_choice, print_table, split_list, stderr, stdout
 
 if TYPE_CHECKING:
     from srpo.curate.difficulty import DifficultyReport
@@ -19,42 +19,6 @@ if TYPE_CHECKING:
 ENGINE = "Engine"
 SAMPLING = "Sampling"
 SELECTION = "Selection"
-
-
-class SampleProgress:
-    """A progress bar over samples with samples/s, on stderr (only when stderr is a terminal)."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        self.enabled = not quiet and stderr().is_terminal
-        self._progress = None
-        self._task = None
-
-    def __enter__(self) -> SampleProgress:
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            rate = TextColumn("{task.fields[rate]}")
-            self._progress = Progress(
-                "[bold]sampling", BarColumn(), MofNCompleteColumn(), rate, TimeRemainingColumn(),
-                console=stderr(), transient=True,
-            )  # fmt: skip
-            self._progress.start()
-            self._task = self._progress.add_task("sampling", total=None, rate="")
-        return self
-
-    def start(self, total: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, total=total)
-
-    def advance(self, count: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, count)
-            speed = self._progress.tasks[0].speed
-            self._progress.update(self._task, rate=f"{speed:.1f} samples/s" if speed else "")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def difficulty(
@@ -193,7 +157,7 @@ def difficulty(
     )
     options.validate()
     opened = Catalog.open(catalog)
-    with SampleProgress(quiet=quiet) as progress:
+    with CountProgress("sampling", quiet=quiet, rate_unit="samples") as progress:
         report = run_difficulty(opened, options, on_start=progress.start, on_progress=progress.advance)
     print_difficulty_report(report, as_json=output_format == "json")
 

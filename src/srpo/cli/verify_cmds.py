@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from srpo.cli.common import CatalogOpt, check_choice, print_table, split_list, stderr, stdout
+from srpo.cli.common import CatalogOpt, CountProgress, check_choice, print_table, split_list, stderr, stdout
 
 if TYPE_CHECKING:
     from srpo.verify.grade_file import GradeFileReport
@@ -20,40 +20,6 @@ if TYPE_CHECKING:
 
 WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Worker processes.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
-
-
-class CountProgress:
-    """A progress bar over items on stderr (only when stderr is a terminal)."""
-
-    def __init__(self, label: str, *, quiet: bool) -> None:
-        self.label = label
-        self.enabled = not quiet and stderr().is_terminal
-        self._progress = None
-        self._task = None
-
-    def __enter__(self) -> CountProgress:
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            self._progress = Progress(
-                f"[bold]{self.label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                console=stderr(), transient=True,
-            )  # fmt: skip
-            self._progress.start()
-            self._task = self._progress.add_task(self.label, total=None)
-        return self
-
-    def start(self, total: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, total=total)
-
-    def advance(self, count: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, count)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 # ------------------------------------------------------------------------------------ verify
