@@ -45,6 +45,22 @@ class ProblemFilter:
             raise InputError("--limit must not be negative")
 
 
+def scope_clauses(
+    *, sources: Sequence[str], domains: Sequence[str], where: str | None
+) -> tuple[list[str], list[Any]]:
+    """The `--source`, `--domain` and `--where` conditions every problem selection shares."""
+    _check("--domain", domains, DOMAINS)
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, values in (("source", sources), ("domain", domains)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+    if where:
+        clauses.append(f"({where})")
+    return clauses, params
+
+
 def _check(option: str, values: Sequence[str], allowed: Sequence[str]) -> None:
     for value in values:
         if value not in allowed:

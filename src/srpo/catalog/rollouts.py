@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog.records import DOMAINS, utcnow
+from srpo.catalog.queries import scope_clauses
+from srpo.catalog.records import utcnow
 from srpo.errors import InputError
 
 if TYPE_CHECKING:
@@ -41,9 +42,7 @@ class RateSelection:
     """Also problems that already have a difficulty (they are overwritten)."""
 
     def validate(self) -> None:
-        for domain in self.domains:
-            if domain not in DOMAINS:
-                raise InputError(f"--domain: unknown value {domain!r}; choose from {', '.join(DOMAINS)}")
+        scope_clauses(sources=self.sources, domains=self.domains, where=self.where)
 
     def sql(self) -> tuple[str, list[Any]]:
         statuses = ["verified", "pending"] if self.include_pending else ["verified"]
@@ -51,13 +50,8 @@ class RateSelection:
         params: list[Any] = list(statuses)
         if not self.rerate:
             clauses.append("difficulty IS NULL")
-        for column, values in (("source", self.sources), ("domain", self.domains)):
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params.extend(values)
-        if self.where:
-            clauses.append(f"({self.where})")
-        return " AND ".join(clauses), params
+        scope, scope_params = scope_clauses(sources=self.sources, domains=self.domains, where=self.where)
+        return " AND ".join(clauses + scope), params + scope_params
 
 
 @dataclass(frozen=True, slots=True)

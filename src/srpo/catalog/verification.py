@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog.records import DOMAINS, VERIFY_STATUSES, utcnow
+from srpo.catalog.queries import scope_clauses
+from srpo.catalog.records import VERIFY_STATUSES, utcnow
 from srpo.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,9 +40,7 @@ class VerifySelection:
     """Also problems the cleaning pipeline rejected (else kept ones only)."""
 
     def validate(self) -> None:
-        for domain in self.domains:
-            if domain not in DOMAINS:
-                raise InputError(f"--domain: unknown value {domain!r}; choose from {', '.join(DOMAINS)}")
+        scope_clauses(sources=self.sources, domains=self.domains, where=self.where)
         if self.limit is not None and self.limit < 0:
             raise InputError("--limit must not be negative")
 
@@ -50,13 +49,8 @@ class VerifySelection:
         params: list[Any] = []
         if not self.recheck:
             clauses.append("verify_status = 'pending'")
-        for column, values in (("source", self.sources), ("domain", self.domains)):
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params.extend(values)
-        if self.where:
-            clauses.append(f"({self.where})")
-        return " AND ".join(clauses) or "TRUE", params
+        scope, scope_params = scope_clauses(sources=self.sources, domains=self.domains, where=self.where)
+        return " AND ".join(clauses + scope) or "TRUE", params + scope_params
 
 
 @dataclass(frozen=True, slots=True)
