@@ -20,7 +20,7 @@ from srpo.curate.passk import DifficultyThresholds, k_values, pass_at_k, pass_at
 from srpo.errors import InputError
 
 from .conftest import run_cli, write_jsonl
-from .tiny_models import COIN_QUESTION, EIGHT_QUESTIONS, SEVEN_QUESTIONS
+from .tiny_models import EIGHT_QUESTIONS, TAUGHT_ROWS
 
 K = 8
 
@@ -80,11 +80,7 @@ def test_thresholds_are_configurable_and_checked():
 # ---------------------------------------------------------------------- a small catalog
 
 ROWS = [
-    *({"id": f"seven{i}", "question": q, "answer": "7"} for i, q in enumerate(SEVEN_QUESTIONS)),
-    *({"id": f"eight{i}", "question": q, "answer": "8"} for i, q in enumerate(EIGHT_QUESTIONS)),
-    {"id": "coin", "question": COIN_QUESTION, "answer": "7"},
-    {"id": "code", "domain": "code", "question": "Print hello.",
-     "tests": {"type": "stdio", "cases": [{"input": "", "output": "hello\n"}]}},
+    *TAUGHT_ROWS,
     {"id": "pending", "question": "What is 0 + 7?", "answer": "7"},
     {"id": "rated", "question": "What is 5 + 2?", "answer": "7"},
 ]  # fmt: skip

@@ -14,6 +14,16 @@ EIGHT_QUESTIONS = ("What is 4 + 4?", "What is 2 * 4?")
 COIN_QUESTION = "Flip a coin and answer 7 or 8."
 SEVEN = "The answer is \\boxed{7}."
 EIGHT = "The answer is \\boxed{8}."
+# Problems the taught model is predictable on (generic rows): the seven questions it always
+# solves, the eight questions it never does, the coin it solves about half the time, and a code
+# task it cannot do.
+TAUGHT_ROWS = [
+    *({"id": f"seven{i}", "question": q, "answer": "7"} for i, q in enumerate(SEVEN_QUESTIONS)),
+    *({"id": f"eight{i}", "question": q, "answer": "8"} for i, q in enumerate(EIGHT_QUESTIONS)),
+    {"id": "coin", "question": COIN_QUESTION, "answer": "7"},
+    {"id": "code", "domain": "code", "question": "Print hello.",
+     "tests": {"type": "stdio", "cases": [{"input": "", "output": "hello\n"}]}},
+]  # fmt: skip
 
 
 def chat_text(model_dir: Path, question: str, domain: str = "math") -> str:

@@ -8,16 +8,12 @@ from pathlib import Path
 from srpo.catalog import Catalog
 
 from ..conftest import write_jsonl
-from ..tiny_models import COIN_QUESTION, EIGHT_QUESTIONS, SEVEN_QUESTIONS
+from ..tiny_models import TAUGHT_ROWS
 
 # The taught tiny model answers 7 to everything but the coin question (7 or 8): with these golds
 # the seven questions are solved (all correct), the eight questions never are, the coin is mixed.
 ROWS = [
-    *({"id": f"seven{i}", "question": q, "answer": "7"} for i, q in enumerate(SEVEN_QUESTIONS)),
-    *({"id": f"eight{i}", "question": q, "answer": "8"} for i, q in enumerate(EIGHT_QUESTIONS)),
-    {"id": "coin", "question": COIN_QUESTION, "answer": "7"},
-    {"id": "code", "domain": "code", "question": "Print hello.",
-     "tests": {"type": "stdio", "cases": [{"input": "", "output": "hello\n"}]}},
+    *TAUGHT_ROWS,
     {"id": "easy", "question": "What is 2 + 5?", "answer": "7"},
     {"id": "pending", "question": "What is 0 + 7?", "answer": "7"},
 ]  # fmt: skip
