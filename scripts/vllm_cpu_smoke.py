@@ -13,7 +13,6 @@ Prints `key: value` lines.
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,14 +21,7 @@ SEVEN = "The answer is \\boxed{7}."
 QUESTIONS = ("What is 3 + 4?", "What is 10 - 3?", "What is 1 + 6?")
 
 
-def say(key: str, value: object) -> None:
-    print(f"{key}: {value}", flush=True)
-
-
-def check(condition: bool, what: str) -> None:
-    say(f"check {what}", "ok" if condition else "FAILED")
-    if not condition:
-        sys.exit(1)
+from _smoke import check, say  # noqa: E402  (the script folder is on sys.path)
 
 
 def build_models(root: Path) -> tuple[Path, Path]:

@@ -20,15 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def say(key: str, value: object) -> None:
-    print(f"{key}: {value}", flush=True)
-
-
-def check(condition: bool, what: str) -> None:
-    say(f"check {what}", "ok" if condition else "FAILED")
-    if not condition:
-        sys.exit(1)
+from _smoke import check, say
 
 
 def main() -> None:
