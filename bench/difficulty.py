@@ -35,8 +35,8 @@ TEACH_QUESTIONS = (
 def taught_model(directory: Path) -> Path:
     from transformers import AutoTokenizer
 
-    from srpo.prompts import build_prompt
-    from srpo.train.tiny import TeachOptions, build_tiny_model, teach_tiny_model
+    from srpo.rollout.prompts import build_prompt
+    from srpo.testing.tiny_model import TeachOptions, build_tiny_model, teach_tiny_model
 
     path = build_tiny_model(directory)
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -74,10 +74,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from srpo.catalog import Catalog
-    from srpo.catalog.rollouts import RateSelection
+    from srpo.catalog.ratings import RateSelection
     from srpo.curate.difficulty import DifficultyOptions, run_difficulty
     from srpo.curate.ingest import IngestOptions, ingest
-    from srpo.train.engines import SamplingConfig, create_engine, engine_config
+    from srpo.rollout import SamplingConfig, create_engine, engine_config
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import grading_variants  # noqa: E402
 import make_grading_sets as sets  # noqa: E402
-from srpo.verify.boxed import last_boxed  # noqa: E402
 from srpo.verify.grade_file import GradeFileOptions, grade_file  # noqa: E402
 from srpo.verify.grading import GradeItem, Grader, GraderOptions  # noqa: E402
+from srpo.verify.math.boxed import last_boxed  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SYMPY_KINDS = {"radical", "constant", "expression"}

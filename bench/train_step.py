@@ -1,7 +1,7 @@
 """Time per GRPO step: srpo's trainer and TRL's GRPOTrainer on the same tiny model, on CPU.
 
 Both sample `--group-size` responses for each of `--prompts` problems per step (the toy sums of
-`srpo.train.toy`, the same plain prompts), at most `--max-new-tokens` tokens, grade them with the
+`srpo.testing.toy_task`, the same plain prompts), at most `--max-new-tokens` tokens, grade them with the
 same reward (srpo's Grader), and make one optimiser step of AdamW: no KL term (beta 0), the
 token-mean loss (TRL's `dapo`, srpo's `token`), std-scaled group advantages, clip 0.2/0.28, the
 whole batch in one forward/backward. The model is a random tiny Qwen2 (build_tiny_model), so
@@ -37,7 +37,7 @@ def step_times(stamps: list[float], warmup: int) -> list[float]:
 
 
 def run_srpo(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[float], float]:
-    from srpo.train.toy import toy_config, write_toy_catalog
+    from srpo.testing.toy_task import toy_config, write_toy_catalog
     from srpo.train.trainer import train
 
     catalog = write_toy_catalog(root / "toy.duckdb")
@@ -69,8 +69,8 @@ def run_trl(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[flo
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from srpo.prompts import build_prompt
-    from srpo.train.toy import TOY_PROMPT, sum_problems
+    from srpo.rollout.prompts import build_prompt
+    from srpo.testing.toy_task import TOY_PROMPT, sum_problems
     from srpo.verify.grading import GradeItem, Grader, GraderOptions
 
     problems = sum_problems()
@@ -130,7 +130,7 @@ def main() -> None:
 
     import torch
 
-    from srpo.train.tiny import build_tiny_model
+    from srpo.testing.tiny_model import build_tiny_model
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     report("prompts_per_step", args.prompts)

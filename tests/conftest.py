@@ -116,7 +116,7 @@ def run_cli(
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A random tiny Qwen2-style model and tokenizer, built offline (see srpo.train.tiny)."""
+    """A random tiny Qwen2-style model and tokenizer, built offline (see srpo.testing.tiny_model)."""
     from .tiny_models import build_random
 
     return build_random(tmp_path_factory.mktemp("tiny-random"))

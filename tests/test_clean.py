@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from srpo.curate.clean import clean
-from srpo.curate.cleaning import CleaningConfig, FilterConfig
+from srpo.curate.config import CleaningConfig, FilterConfig
 from srpo.curate.ingest import IngestOptions, ingest
+from srpo.curate.reclean import clean
 
 from .conftest import run_cli, write_jsonl
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from srpo.curate.cleaning import FilterConfig
-from srpo.curate.label_eval import evaluate, load_labels
+from srpo.curate.config import FilterConfig
+from srpo.testing.label_eval import evaluate, load_labels
 
 LABELS = Path(__file__).resolve().parent / "data" / "cleaning_labels.jsonl"
 

@@ -8,8 +8,8 @@ import pytest
 
 from srpo.catalog import Catalog
 from srpo.curate.ingest import IngestOptions, ingest
-from srpo.curate.perturb import perturb
 from srpo.errors import InputError
+from srpo.testing.perturb import perturb
 
 from .conftest import write_jsonl
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from srpo.catalog import Catalog
-from srpo.curate.cleaning import CleaningConfig, DedupConfig
+from srpo.curate.config import CleaningConfig, DedupConfig
 from srpo.curate.ingest import IngestOptions, ingest
-from srpo.curate.perturb import latex_spacing, one_word, punctuation, whitespace
 from srpo.errors import CatalogError
+from srpo.testing.perturb import latex_spacing, one_word, punctuation, whitespace
 
 from .conftest import write_jsonl
 

@@ -231,7 +231,7 @@ def test_include_pending_and_rerate_widen_the_selection(rated, taught_model):
 
 def test_interrupted_run_resumes_without_sampling_anything_twice(taught_model, tmp_path):
     from srpo.curate.difficulty import DifficultyOptions, run_difficulty
-    from srpo.train.engines import SamplingConfig, engine_config
+    from srpo.rollout import SamplingConfig, engine_config
 
     catalog = make_catalog(tmp_path / "c.duckdb", tmp_path)
     options = DifficultyOptions(

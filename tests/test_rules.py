@@ -10,8 +10,10 @@ import pytest
 
 from srpo.catalog.records import Problem
 from srpo.catalog.testspec import AssertTests, StdioCase, StdioTests
-from srpo.curate import rules_code, rules_math
-from srpo.curate.cleaning import FilterConfig, reasons_for
+from srpo.curate.config import FilterConfig
+from srpo.curate.rules import code as rules_code
+from srpo.curate.rules import math as rules_math
+from srpo.curate.rules import reasons_for
 
 
 def math(question: str, answer: str = "5") -> list[str]:

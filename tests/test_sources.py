@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from srpo.curate.sources import BadRow, RawRow, discover, fingerprint, read_rows, split_from_path
+from srpo.curate.sources import BadRow, RawRow, discover, fingerprint, split_from_path
+from srpo.curate.table_rows import read_rows
 from srpo.errors import InputError
 
 from .conftest import write_jsonl

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from srpo.errors import EngineError, InputError
-from srpo.prompts import PromptTemplate, build_prompt
-from srpo.train.engines import SamplingConfig, create_engine, engine_config
+from srpo.rollout import SamplingConfig, create_engine, engine_config
+from srpo.rollout.prompts import PromptTemplate, build_prompt
 
 
 class FakeServer:

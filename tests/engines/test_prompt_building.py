@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from srpo.errors import InputError
-from srpo.prompts import (
+from srpo.rollout.prompts import (
     CODE_INSTRUCTION,
     MATH_INSTRUCTION,
     R1_ZERO_TEMPLATE,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from srpo.train.tiny import CHAT_TEMPLATE, TinyModelConfig, build_tiny_model
+from srpo.testing.tiny_model import CHAT_TEMPLATE, TinyModelConfig, build_tiny_model
 
 
 def test_tiny_model_loads_with_a_chat_template(tiny_model):

@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from srpo.errors import EngineError, InputError
-from srpo.prompts import PromptTemplate, build_prompt
-from srpo.train.engines import SamplingConfig, create_engine, engine_config
-from srpo.train.engines.transformers_engine import TransformersEngine, TransformersEngineConfig
+from srpo.rollout import SamplingConfig, create_engine, engine_config
+from srpo.rollout.prompts import PromptTemplate, build_prompt
+from srpo.rollout.transformers_engine import TransformersEngine, TransformersEngineConfig
 
 from ..tiny_models import COIN_QUESTION, SEVEN, SEVEN_QUESTIONS
 

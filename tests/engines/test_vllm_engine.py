@@ -8,9 +8,9 @@ import importlib.util
 import pytest
 
 from srpo.errors import InputError, MissingDependencyError
-from srpo.prompts import build_prompt
-from srpo.train.engines import SamplingConfig, create_engine, engine_config
-from srpo.train.engines.vllm_engine import VLLMEngineConfig
+from srpo.rollout import SamplingConfig, create_engine, engine_config
+from srpo.rollout.prompts import build_prompt
+from srpo.rollout.vllm_engine import VLLMEngineConfig
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 needs_vllm = pytest.mark.skipif(

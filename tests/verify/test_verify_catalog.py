@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from srpo.catalog import Problem, make_problem_id, store
+from srpo.catalog import Problem, make_problem_id
+from srpo.catalog import problems as problem_store
 from srpo.catalog.verification import VerifySelection, golds_for
 from srpo.errors import InputError
 from srpo.verify.verify_catalog import VerifyOptions, verify_catalog
@@ -37,7 +38,7 @@ def filled(catalog):
         _problem(6, None, domain="code", question="Write a function."),
     ]
     with catalog.writer() as con:
-        store.insert_new(con, problems)
+        problem_store.insert_new(con, problems)
     return catalog
 
 
@@ -107,7 +108,7 @@ def test_code_reference_solutions_run_in_the_sandbox(catalog):
         ])
     ]  # fmt: skip
     with catalog.writer() as con:
-        store.insert_new(con, problems)
+        problem_store.insert_new(con, problems)
     report = verify_catalog(catalog, VerifyOptions(workers=1))
     statuses = _statuses(catalog)
     assert report.checked == 3

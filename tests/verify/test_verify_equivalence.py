@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from srpo.verify.equivalence import GoldError, NeedsAlgebra, compare
-from srpo.verify.normalize import normalize_answer, text_key
-from srpo.verify.numbers import numbers_equal, parse_plain_number
-from srpo.verify.structure import (
+from srpo.verify.math.equivalence import GoldError, NeedsAlgebra, compare
+from srpo.verify.math.normalise import normalise_answer, text_key
+from srpo.verify.math.numbers import numbers_equal, parse_plain_number
+from srpo.verify.math.structure import (
     BareList,
     Bracketed,
     Matrix,
@@ -104,15 +104,15 @@ def test_plain_numbers_are_exact():
 
 
 def test_normalisation_keeps_words_that_change_the_meaning():
-    assert normalize_answer("5\\text{ cm}^2") == "5"
-    assert normalize_answer("12 apples") == "12"
-    assert normalize_answer("\\text{not } 5") != "5"
-    assert normalize_answer("x^2 y") == "x^2 y"  # a variable is not a unit
+    assert normalise_answer("5\\text{ cm}^2") == "5"
+    assert normalise_answer("12 apples") == "12"
+    assert normalise_answer("\\text{not } 5") != "5"
+    assert normalise_answer("x^2 y") == "x^2 y"  # a variable is not a unit
     assert text_key("\\text{(C)}") == "c" and text_key("x") is None
 
 
 @pytest.mark.parametrize(
-    ("raw", "normalized"),
+    ("raw", "normalised"),
     [
         ("\\textbf{(211) }", "211"),  # AoPS solutions box the answer choice like this
         ("\\mathbf{127}", "127"),
@@ -125,8 +125,8 @@ def test_normalisation_keeps_words_that_change_the_meaning():
         ("x \\in [2, 5)", "[2, 5)"),
     ],
 )
-def test_spellings_found_in_the_shared_golds(raw, normalized):
-    assert normalize_answer(raw) == normalized
+def test_spellings_found_in_the_shared_golds(raw, normalised):
+    assert normalise_answer(raw) == normalised
 
 
 def test_shapes_follow_the_brackets():

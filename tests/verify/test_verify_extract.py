@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from srpo.verify.boxed import boxed_contents, final_box, last_boxed
-from srpo.verify.extract import extract_answer
+from srpo.verify.math.boxed import boxed_contents, final_box, last_boxed
+from srpo.verify.math.extract import extract_answer
 
 
 @pytest.mark.parametrize(

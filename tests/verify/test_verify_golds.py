@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srpo.verify.golds import GoldTask, asks_for_several, check_gold
+from srpo.verify.math.golds import GoldTask, asks_for_several, check_gold
 
 
 def _check(answer, solution=None, question="What is $x$?"):

@@ -122,7 +122,7 @@ def ingest(
     from srpo.catalog import Catalog
     from srpo.cli.summaries import print_ingest_report
     from srpo.config import load_config
-    from srpo.curate.cleaning import CleaningConfig
+    from srpo.curate.config import CleaningConfig
     from srpo.curate.ingest import IngestOptions
     from srpo.curate.ingest import ingest as run_ingest
 
@@ -157,8 +157,8 @@ def clean(
     from srpo.catalog import Catalog
     from srpo.cli.summaries import print_clean_report
     from srpo.config import load_config
-    from srpo.curate.clean import clean as run_clean
-    from srpo.curate.cleaning import CleaningConfig
+    from srpo.curate.config import CleaningConfig
+    from srpo.curate.reclean import clean as run_clean
 
     check_choice("--format", output_format, ("table", "json"))
     cleaning = load_config(CleaningConfig, config, overrides or ())

@@ -115,11 +115,11 @@ def difficulty(
     verified problems without a difficulty are rated. Re-run with --run-id to resume.
     """
     from srpo.catalog import Catalog
-    from srpo.catalog.rollouts import RateSelection
+    from srpo.catalog.ratings import RateSelection
     from srpo.curate.difficulty import DifficultyOptions, run_difficulty
     from srpo.curate.passk import DifficultyThresholds
-    from srpo.prompts import PLAIN_TEMPLATE, R1_ZERO_TEMPLATE, PromptTemplate
-    from srpo.train.engines import SamplingConfig, engine_config
+    from srpo.rollout import SamplingConfig, engine_config
+    from srpo.rollout.prompts import PLAIN_TEMPLATE, R1_ZERO_TEMPLATE, PromptTemplate
 
     check_choice("--format", output_format, ("table", "json"))
     template = R1_ZERO_TEMPLATE if plain_template == "r1-zero" else (plain_template or PLAIN_TEMPLATE)

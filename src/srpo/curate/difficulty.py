@@ -12,8 +12,8 @@ grader is installed, a missing gold answer) keeps its rollouts but gets no diffi
 all-zero pass rate there would say "hard" when it means "unknown".
 
 Covers: orchestration, resume checks, the report. Does not cover: the engines
-(`srpo.train.engines`), grading (`srpo.verify.grading`), the numbers (`passk`) or the SQL
-(`srpo.catalog.rollouts`).
+(`srpo.rollout`), grading (`srpo.verify.grading`), the numbers (`passk`) or the SQL
+(`srpo.catalog.ratings`, `srpo.catalog.runs`, `srpo.catalog.rollouts`).
 """
 
 from __future__ import annotations
@@ -26,19 +26,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog import rollouts as store
+from srpo.catalog import ratings, rollouts, runs
 from srpo.catalog.connection import Catalog
 from srpo.catalog.records import utcnow
 from srpo.curate.passk import DifficultyThresholds, rate
 from srpo.errors import InputError
-from srpo.prompts import PromptTemplate, build_prompt
+from srpo.rollout.prompts import PromptTemplate, build_prompt
 
 if TYPE_CHECKING:
-    from srpo.train.engines import Completion, RolloutEngine, SamplingConfig
-    from srpo.train.engines.factory import EngineConfig
+    from srpo.rollout import Completion, RolloutEngine, SamplingConfig
+    from srpo.rollout.backends import EngineConfig
     from srpo.verify.grading import Grade, Grader
 
-RUN_KIND = "difficulty"
+RUN_KIND = runs.DIFFICULTY_KIND
 # Settings that decide what the samples mean; a resumed run must use the same ones.
 _IDENTITY_KEYS = ("backend", "model", "k", "sampling", "prompt", "thresholds")
 
@@ -48,7 +48,7 @@ class DifficultyOptions:
     """One difficulty run: the model, how it samples, which problems, how they are bucketed."""
 
     engine: EngineConfig
-    """The rollout backend and its model (see `srpo.train.engines.engine_config`)."""
+    """The rollout backend and its model (see `srpo.rollout.engine_config`)."""
     sampling: SamplingConfig
     """Sampling settings; `n` is replaced by `k`."""
     k: int = 8
@@ -57,7 +57,7 @@ class DifficultyOptions:
     """How a problem is asked (chat or plain template, answer-format instructions)."""
     thresholds: DifficultyThresholds = field(default_factory=DifficultyThresholds)
     """Pass-rate boundaries of easy / medium / hard."""
-    selection: store.RateSelection = field(default_factory=store.RateSelection)
+    selection: ratings.RateSelection = field(default_factory=ratings.RateSelection)
     """Which problems (default: kept, verified, not rated yet)."""
     limit: int | None = None
     """Rate at most this many problems in this invocation."""
@@ -86,7 +86,7 @@ class DifficultyOptions:
 
     def settings(self) -> dict[str, Any]:
         """The run's config as stored in `runs.config`."""
-        from srpo.train.engines import backend_of
+        from srpo.rollout import backend_of
 
         engine = {name: value for name, value in asdict(self.engine).items() if name != "api_key"}
         return {
@@ -157,7 +157,7 @@ def run_difficulty(
     run_id, resumed = _begin(catalog, options)
     report = DifficultyReport(run_id=run_id, resumed=resumed)
     with catalog.reader() as con:
-        report.selected = store.count_to_rate(con, options.selection, run_id=run_id)
+        report.selected = ratings.count_to_rate(con, options.selection, run_id=run_id)
     if options.limit is not None:
         report.selected = min(report.selected, options.limit)
     if on_start:
@@ -177,16 +177,16 @@ def _begin(catalog: Catalog, options: DifficultyOptions) -> tuple[str, bool]:
     settings = options.settings()
     run_id = options.run_id or new_run_id()
     with catalog.writer() as con:
-        existing = store.get_run(con, run_id)
+        existing = runs.get_run(con, run_id)
         if existing is None:
-            store.start_run(con, run_id, kind=RUN_KIND, model=options.engine.model, config=settings)
+            runs.start_run(con, run_id, kind=RUN_KIND, model=options.engine.model, config=settings)
             return run_id, False
         _check_resumable(existing, settings)
-        store.mark_run(con, run_id, status="running")
+        runs.mark_run(con, run_id, status="running")
     return run_id, True
 
 
-def _check_resumable(run: store.RunRecord, settings: dict[str, Any]) -> None:
+def _check_resumable(run: runs.RunRecord, settings: dict[str, Any]) -> None:
     if run.kind != RUN_KIND:
         raise InputError(f"--run-id {run.run_id}: that run is a {run.kind} run, not a difficulty run")
     for key in _IDENTITY_KEYS:
@@ -205,7 +205,7 @@ def _sample_all(
     engine: RolloutEngine | None,
     on_progress: ProgressFn | None,
 ) -> None:
-    from srpo.train.engines import create_engine
+    from srpo.rollout import create_engine
     from srpo.verify.grading import Grader, GraderOptions
 
     owned = engine is None
@@ -216,7 +216,7 @@ def _sample_all(
             while report.problems + report.unrated < report.selected:
                 size = min(options.batch_size, report.selected - report.problems - report.unrated)
                 with catalog.reader() as con:
-                    batch = store.select_to_rate(
+                    batch = ratings.select_to_rate(
                         con, options.selection, run_id=report.run_id, after=after, size=size
                     )
                 if not batch:
@@ -236,7 +236,7 @@ def _rate_batch(
     report: DifficultyReport,
     engine: RolloutEngine,
     grader: Grader,
-    batch: Sequence[store.ProblemToRate],
+    batch: Sequence[ratings.ProblemToRate],
 ) -> None:
     from srpo.verify.grading import GradeItem
 
@@ -255,12 +255,12 @@ def _rate_batch(
     clock = time.monotonic()
     rows, ratings = _assemble(report, options, batch, completions, grades)
     with catalog.writer() as con:
-        store.insert_rollouts(con, rows)
-        store.write_ratings(con, ratings)
+        rollouts.insert_rollouts(con, rows)
+        ratings.write_ratings(con, ratings)
     report.write_s += time.monotonic() - clock
 
 
-def _prompt(problem: store.ProblemToRate, template: PromptTemplate):
+def _prompt(problem: ratings.ProblemToRate, template: PromptTemplate):
     return build_prompt(
         question=problem.question,
         domain=problem.domain,
@@ -273,20 +273,20 @@ def _prompt(problem: store.ProblemToRate, template: PromptTemplate):
 def _assemble(
     report: DifficultyReport,
     options: DifficultyOptions,
-    batch: Sequence[store.ProblemToRate],
+    batch: Sequence[ratings.ProblemToRate],
     completions: Sequence[Completion],
     grades: Sequence[Grade],
-) -> tuple[list[store.RolloutRow], list[store.StoredRating]]:
+) -> tuple[list[rollouts.RolloutRow], list[ratings.StoredRating]]:
     """Rollout rows for every sample, ratings for the problems the grader could judge."""
-    rows: list[store.RolloutRow] = []
-    ratings: list[store.StoredRating] = []
+    rows: list[rollouts.RolloutRow] = []
+    ratings: list[ratings.StoredRating] = []
     position = 0
     for problem, completion in zip(batch, completions, strict=True):
         own_grades = grades[position : position + len(completion.samples)]
         position += len(completion.samples)
         for index, (sample, grade) in enumerate(zip(completion.samples, own_grades, strict=True)):
             rows.append(
-                store.RolloutRow(
+                rollouts.RolloutRow(
                     run_id=report.run_id,
                     problem_id=problem.problem_id,
                     sample_idx=index,
@@ -309,7 +309,7 @@ def _assemble(
             continue
         rating = rate(problem.problem_id, correct, options.thresholds)
         ratings.append(
-            store.StoredRating(problem.problem_id, rating.pass_rate, rating.pass_at_k, rating.difficulty)
+            ratings.StoredRating(problem.problem_id, rating.pass_rate, rating.pass_at_k, rating.difficulty)
         )
         report.problems += 1
         report.difficulties[rating.difficulty] += 1
@@ -329,7 +329,7 @@ def _close(catalog: Catalog, run_id: str, status: str, report: DifficultyReport)
                 "problems_sampled": problems, "samples": samples, "correct": correct,
                 "last_invocation": report.to_dict(),
             }  # fmt: skip
-            store.mark_run(con, run_id, status=status, notes=notes)
+            runs.mark_run(con, run_id, status=status, notes=notes)
     except Exception:
         if status == "completed":
             raise

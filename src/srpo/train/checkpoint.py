@@ -8,7 +8,7 @@ so the next step samples, grades and updates exactly as the uninterrupted run wo
 
 `export_model` writes the final policy as a Hugging Face model folder (gathered from the ZeRO-3
 shards when needed). Covers: saving, loading, pruning old checkpoints, export. Does not cover:
-what the catalog records about them (`srpo.catalog.training`).
+what the catalog records about them (`srpo.catalog.runs`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from srpo.errors import InputError
-from srpo.prompts import PromptTemplate
+from srpo.rollout.prompts import PromptTemplate
 
 DIFFICULTY_LEVELS = ("easy", "medium", "hard")
 

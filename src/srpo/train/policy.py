@@ -78,11 +78,11 @@ class RolloutSide:
     def _open(self, model_path: str) -> Any:
         rollout = self.config.rollout
         if not self.vllm:
-            from srpo.train.engines.transformers_engine import TransformersEngine
+            from srpo.rollout.transformers_engine import TransformersEngine
 
             module, tokenizer = self.policy.engine.module, self.policy.tokenizer
             return TransformersEngine.from_model(module, tokenizer, batch_size=rollout.generation_batch_size)
-        from srpo.train.engines.vllm_engine import VLLMEngine, VLLMEngineConfig
+        from srpo.rollout.vllm_engine import VLLMEngine, VLLMEngineConfig
 
         return VLLMEngine(
             VLLMEngineConfig(

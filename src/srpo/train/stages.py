@@ -8,7 +8,7 @@ SRPO switches once the math-only stage has done its work. Two rules, either or b
 
 The schedule keeps the stage-1 rewards it has seen, so a checkpoint stores them and a resumed
 run decides exactly as the uninterrupted one would. Covers: the rule. Does not cover: what
-the switch does to the data (`resampling`) or recording it (`srpo.catalog.training`).
+the switch does to the data (`resampling`) or recording it (`srpo.catalog.runs`).
 """
 
 from __future__ import annotations

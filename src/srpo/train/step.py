@@ -20,12 +20,12 @@ from srpo.train.metrics import Scored, rollout_metrics
 
 if TYPE_CHECKING:
     from srpo.catalog.rollouts import RolloutRow
+    from srpo.train.catalog_record import CatalogRecord
     from srpo.train.checkpoint import TrainerState
     from srpo.train.config import TrainConfig
     from srpo.train.policy import Policy, RolloutSide
     from srpo.train.resampling import ProblemText
-    from srpo.train.run import CatalogRecord
-    from srpo.train.sampler import Rollout
+    from srpo.train.rollouts import Rollout
     from srpo.verify.grading import Grader
 
 
@@ -43,7 +43,7 @@ class StepContext:
 
 def run_step(context: StepContext, state: TrainerState, problems: list[ProblemText]) -> dict[str, Any]:
     """Train on one batch of problems (all ranks' problems; each rank takes its share)."""
-    from srpo.train.sampler import collect
+    from srpo.train.rollouts import collect
 
     config = context.config
     started = time.perf_counter()

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from srpo.config import to_dict
 from srpo.errors import SrpoError
 from srpo.train import distributed
+from srpo.train.catalog_record import CatalogRecord, new_run_id
 from srpo.train.checkpoint import TrainerState, export_model, load_checkpoint, save_checkpoint
 from srpo.train.metrics import MetricsLog
-from srpo.train.run import CatalogRecord, new_run_id
 from srpo.train.stages import StageSchedule
 
 if TYPE_CHECKING:

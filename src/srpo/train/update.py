@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import torch
 
     from srpo.train.config import TrainConfig
-    from srpo.train.sampler import Rollout
+    from srpo.train.rollouts import Rollout
 
 
 @dataclass(frozen=True, slots=True)

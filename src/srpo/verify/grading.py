@@ -116,7 +116,7 @@ class Grader:
         pairs = self._cheap_pass(items, grades, jobs, on_done)
         first = next(pairs, None)  # workers start only when some item needs algebra
         if first is not None:
-            from srpo.verify.tasks import compare_pair
+            from srpo.verify.math.tasks import compare_pair
 
             outcomes = self._workers().run(compare_pair, itertools.chain([first], pairs), on_done=on_done)
             for job, outcome in zip(jobs, outcomes, strict=True):
@@ -155,9 +155,10 @@ class Grader:
             on_done(cheap % _PROGRESS_STEP)
 
     def _code(self, items: list[GradeItem]) -> list[Grade]:
+        from srpo.sandbox import DEFAULT_LIMITS
         from srpo.verify import code
 
-        limits = self.options.code_limits or code.DEFAULT_LIMITS
+        limits = self.options.code_limits or DEFAULT_LIMITS
         try:
             results = code.grade_code_batch(
                 [code.CodeItem(response=item.response, tests=item.tests) for item in items],
@@ -193,8 +194,8 @@ def _from_code_grade(result: Any) -> Grade:
 
 def _math_in_parent(index: int, item: GradeItem) -> Grade | _MathJob:
     """Extraction and the cheap comparison; a _MathJob when algebra is needed."""
-    from srpo.verify.equivalence import GoldError, NeedsAlgebra, compare
-    from srpo.verify.extract import extract_answer
+    from srpo.verify.math.equivalence import GoldError, NeedsAlgebra, compare
+    from srpo.verify.math.extract import extract_answer
 
     try:
         extraction = extract_answer(item.response or "")

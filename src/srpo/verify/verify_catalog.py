@@ -32,7 +32,7 @@ from srpo.catalog.verification import (
     select_batch,
     write_results,
 )
-from srpo.verify.golds import GoldCheck, GoldTask
+from srpo.verify.math.golds import GoldCheck, GoldTask
 from srpo.verify.pool import Failure, PoolOptions, WorkerPool
 
 MAX_EXAMPLES = 3
@@ -133,7 +133,7 @@ def verify_catalog(
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    from srpo.verify.tasks import check_gold_task
+    from srpo.verify.math.tasks import check_gold_task
 
     started = time.monotonic()
     report = VerifyReport()
