@@ -44,11 +44,11 @@ def run_srpo(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[fl
     batch = args.prompts * args.group_size
     config = toy_config(
         root / "srpo",
-        f"schedule.max_steps={args.steps + args.warmup + 1}",
-        f"rollout.prompts_per_step={args.prompts}",
-        f"rollout.group_size={args.group_size}",
-        f"rollout.max_new_tokens={args.max_new_tokens}",
-        f"rollout.generation_batch_size={batch}",
+        f"budget.max_steps={args.steps + args.warmup + 1}",
+        f"data.prompts_per_step={args.prompts}",
+        f"sampling.n={args.group_size}",
+        f"sampling.max_new_tokens={args.max_new_tokens}",
+        f"engine.batch_size={batch}",
         f"objective.micro_batch_size={batch}",
         "optim.learning_rate=1e-6",
         "data.drop_solved=false",
@@ -71,12 +71,13 @@ def run_trl(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[flo
 
     from srpo.rollout.prompts import build_prompt
     from srpo.testing.toy_task import TOY_PROMPT, sum_problems
-    from srpo.verify.grading import GradeItem, Grader, GraderOptions
+    from srpo.verify.config import GraderConfig
+    from srpo.verify.grading import GradeItem, Grader
 
     problems = sum_problems()
     prompts = [build_prompt(question=q, domain="math", template=TOY_PROMPT).text for q, _ in problems]
     dataset = Dataset.from_dict({"prompt": prompts, "answer": [a for _, a in problems]})
-    grader = Grader(GraderOptions(workers=1))
+    grader = Grader(GraderConfig(workers=1))
 
     def reward(completions: list[str], answer: list[str], **_: object) -> list[float]:
         items = [GradeItem(response=c, answer=a) for c, a in zip(completions, answer, strict=True)]

@@ -48,7 +48,7 @@ def main() -> None:
         catalog = write_toy_catalog(root / "toy.duckdb")
         say("problems", len(sum_problems()))
         say("accuracy before (all problems, 16 samples each)", f"{accuracy(model):.3f}")
-        overrides = [f"schedule.max_steps={args.steps}", "checkpoint.save_model=true", *args.overrides]
+        overrides = [f"budget.max_steps={args.steps}", "checkpoint.save_model=true", *args.overrides]
         config = toy_config(root / "runs", *overrides)
         rewards: list[float] = []
         last: dict = {}

@@ -114,8 +114,8 @@ def rollouts(catalog: Catalog, run_id: str) -> list[dict]:
 
 
 def difficulty_args(model: Path, catalog: Path, *extra: str) -> list[str]:
-    return ["difficulty", "--model", str(model), "--k", str(K), "--max-new-tokens", "24", "--catalog",
-            str(catalog), "--workers", "1", "-q", *extra]  # fmt: skip
+    return ["difficulty", "--model", str(model), "--k", str(K), "--set", "sampling.max_new_tokens=24",
+            "--catalog", str(catalog), "--set", "grader.workers=1", "-q", *extra]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- end to end
@@ -126,7 +126,7 @@ def rated(taught_model, tmp_path_factory):
     """The CLI run once over the toy catalog; tests below read what it left."""
     tmp = tmp_path_factory.mktemp("rated")
     catalog = make_catalog(tmp / "c.duckdb", tmp)
-    result = run_cli(*difficulty_args(taught_model, catalog.path, "--batch-size", "3", "-f", "json"))
+    result = run_cli(*difficulty_args(taught_model, catalog.path, "--set", "batch_size=3", "-f", "json"))
     assert result.returncode == 0, result.stderr
     return catalog, json.loads(result.stdout)
 
@@ -207,13 +207,21 @@ def test_stats_and_query_show_the_new_difficulties(rated):
 
 def test_include_pending_and_rerate_widen_the_selection(rated, taught_model):
     catalog, _ = rated
-    result = run_cli(*difficulty_args(taught_model, catalog.path, "--include-pending", "--domain", "math",
+    result = run_cli(*difficulty_args(taught_model, catalog.path, "--set", "selection.include_pending=true",
+                                      "--set", "selection.domains=[math]",
                                       "--where", "source_index IN ('pending', 'rated')", "-f", "json"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["selected"] == 1  # pending; 'rated' still has a difficulty
     again = run_cli(
         *difficulty_args(
-            taught_model, catalog.path, "--rerate", "--where", "source_index = 'rated'", "-f", "json"
+            taught_model,
+            catalog.path,
+            "--set",
+            "selection.rerate=true",
+            "--where",
+            "source_index = 'rated'",
+            "-f",
+            "json",
         )
     )
     assert json.loads(again.stdout)["selected"] == 1
@@ -230,27 +238,28 @@ def test_include_pending_and_rerate_widen_the_selection(rated, taught_model):
 
 
 def test_interrupted_run_resumes_without_sampling_anything_twice(taught_model, tmp_path):
-    from srpo.curate.difficulty import DifficultyOptions, run_difficulty
-    from srpo.rollout import SamplingConfig, engine_config
+    from srpo.curate.difficulty import DifficultyConfig, run_difficulty
+    from srpo.rollout import EngineConfig, SamplingConfig
+    from srpo.verify.config import GraderConfig
 
     catalog = make_catalog(tmp_path / "c.duckdb", tmp_path)
-    options = DifficultyOptions(
-        engine=engine_config("transformers", model=str(taught_model), device="cpu"),
-        sampling=SamplingConfig(max_new_tokens=24), k=4, batch_size=2, workers=1, run_id="resume-me",
+    options = DifficultyConfig(
+        engine=EngineConfig(model=str(taught_model), device="cpu"),
+        sampling=SamplingConfig(n=4, max_new_tokens=24), batch_size=2, grader=GraderConfig(workers=1),
     )  # fmt: skip
 
     def interrupt_after_first_batch(samples: int) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_difficulty(catalog, options, on_progress=interrupt_after_first_batch)
+        run_difficulty(catalog, options, run_id="resume-me", on_progress=interrupt_after_first_batch)
     first = rollouts(catalog, "resume-me")
     assert len(first) == 2 * 4
     with catalog.reader() as con:
         assert con.execute("SELECT status FROM runs WHERE run_id = 'resume-me'").fetchall() == [
             ("interrupted",)
         ]
-    report = run_difficulty(catalog, options)
+    report = run_difficulty(catalog, options, run_id="resume-me")
     assert report.resumed and report.selected == len(SELECTED) - 2
     final = rollouts(catalog, "resume-me")
     assert len(final) == len(SELECTED) * 4
@@ -277,7 +286,9 @@ def _rollouts_so_far(path: Path, run_id: str) -> int:
 
 def test_killed_cli_run_resumes_with_the_same_run_id(taught_model, tmp_path):
     catalog = make_catalog(tmp_path / "c.duckdb", tmp_path)
-    args = difficulty_args(taught_model, catalog.path, "--batch-size", "1", "--run-id", "crash", "-f", "json")
+    args = difficulty_args(
+        taught_model, catalog.path, "--set", "batch_size=1", "--run-id", "crash", "-f", "json"
+    )
     env = {**os.environ, "SRPO_LOCK_TIMEOUT": "30"}
     process = subprocess.Popen([sys.executable, "-m", "srpo.cli.curate", *args], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
@@ -306,7 +317,9 @@ def test_killed_cli_run_resumes_with_the_same_run_id(taught_model, tmp_path):
 def test_resuming_with_other_settings_is_refused(rated, taught_model):
     catalog, report = rated
     result = run_cli(
-        *difficulty_args(taught_model, catalog.path, "--run-id", report["run_id"], "--temperature", "0.5")
+        *difficulty_args(
+            taught_model, catalog.path, "--run-id", report["run_id"], "--set", "sampling.temperature=0.5"
+        )
     )
     assert result.returncode == 2
     assert f"--run-id {report['run_id']}: the run was started with sampling" in result.stderr
@@ -315,16 +328,15 @@ def test_resuming_with_other_settings_is_refused(rated, taught_model):
 
 def test_difficulty_help_and_option_errors(tmp_path):
     help_text = run_cli("difficulty", "--help")
-    assert (
-        help_text.returncode == 0
-        and "--include-pending" in help_text.stdout
-        and "--catalog" in help_text.stdout
-    )
+    assert help_text.returncode == 0 and "--config" in help_text.stdout and "--set" in help_text.stdout
+    assert "selection.*" in help_text.stdout and "--catalog" in help_text.stdout
     Catalog.open(tmp_path / "c.duckdb", create=True)
     wrong = run_cli(
-        "difficulty", "--model", "m", "--base-url", "http://x/v1", "--catalog", str(tmp_path / "c.duckdb")
-    )
-    assert wrong.returncode == 2 and "--base-url: not an option of the transformers backend" in wrong.stderr
+        "difficulty", "--model", "m", "--set", "engine.openai.base_url=http://x/v1",
+        "--catalog", str(tmp_path / "c.duckdb"),
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    assert "engine.openai.base_url: not a setting of the transformers backend" in wrong.stderr
     where = run_cli(
         "difficulty", "--model", "m", "--where", "nope = 1", "--catalog", str(tmp_path / "c.duckdb")
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from srpo.verify.config import GraderConfig
 from srpo.verify.grading import (
     Grade,
     GradeItem,
     Grader,
-    GraderOptions,
     grade,
     grade_batch,
 )
@@ -16,7 +16,7 @@ from srpo.verify.grading import (
 
 @pytest.fixture(scope="module")
 def grader():
-    with Grader(GraderOptions(workers=2, timeout_s=5.0)) as warm:
+    with Grader(GraderConfig(workers=2, timeout_s=5.0)) as warm:
         yield warm
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from srpo.verify.grading import GradeItem, Grader, GraderOptions
+from srpo.verify.config import GraderConfig
+from srpo.verify.grading import GradeItem, Grader
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TIMEOUT_S = 5.0
@@ -25,7 +26,7 @@ def _rows(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def grader():
-    with Grader(GraderOptions(workers=2, timeout_s=TIMEOUT_S)) as warm:
+    with Grader(GraderConfig(workers=2, timeout_s=TIMEOUT_S)) as warm:
         yield warm
 
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from srpo.errors import EngineError, InputError
-from srpo.rollout.engine import Completion, EngineBase, Sample, SamplingConfig
+from srpo.rollout.engine import EngineBase
+from srpo.rollout.sampling import Completion, Sample, SamplingConfig
 
 if TYPE_CHECKING:
     from srpo.rollout.prompts import Prompt
@@ -57,9 +58,11 @@ class OpenAIEngineConfig:
 
     def validate(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
-            raise InputError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
+            raise InputError(
+                f"engine.openai.base_url must start with http:// or https://, got {self.base_url!r}"
+            )
         if self.max_concurrent_requests < 1:
-            raise InputError("--max-concurrent-requests must be at least 1")
+            raise InputError("engine.openai.max_concurrent_requests must be at least 1")
         if self.token_counts not in ("logprobs", "usage"):
             raise InputError(f"token_counts must be logprobs or usage, got {self.token_counts!r}")
 

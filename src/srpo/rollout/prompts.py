@@ -110,7 +110,8 @@ class PromptTemplate:
     system_prompt: str | None = None
     """Chat only: a system message placed before the user message."""
     plain_template: str = PLAIN_TEMPLATE
-    """Plain only: a format string with one `{prompt}` field, e.g. `R1_ZERO_TEMPLATE`."""
+    """Plain only: a format string with one `{prompt}` field; `r1-zero` names `R1_ZERO_TEMPLATE`
+    (DeepSeek-R1-Zero's and SRPO's template for base models)."""
     style: PromptStyle = field(default_factory=PromptStyle)
     """The instructions appended to the question (boxed answer, fenced python block)."""
 
@@ -118,9 +119,12 @@ class PromptTemplate:
         from srpo.errors import InputError
 
         if self.kind not in ("chat", "plain"):
-            raise InputError(f"--prompt-format must be chat or plain, got {self.kind!r}")
-        if self.kind == "plain" and "{prompt}" not in self.plain_template:
-            raise InputError("--plain-template must contain {prompt}")
+            raise InputError(f"prompt.kind must be chat or plain, got {self.kind!r}")
+        if self.kind == "plain" and "{prompt}" not in self.template_text():
+            raise InputError("prompt.plain_template must contain {prompt}")
+
+    def template_text(self) -> str:
+        return R1_ZERO_TEMPLATE if self.plain_template == "r1-zero" else self.plain_template
 
 
 def build_prompt(
@@ -138,6 +142,6 @@ def build_prompt(
     )
     if template.kind == "plain":
         # str.replace, not str.format: questions are full of LaTeX braces.
-        return Prompt(text=template.plain_template.replace("{prompt}", message))
+        return Prompt(text=template.template_text().replace("{prompt}", message))
     system = (ChatMessage("system", template.system_prompt),) if template.system_prompt else ()
     return Prompt(messages=(*system, ChatMessage("user", message)))

@@ -22,7 +22,7 @@ def render_prompt(tokenizer: Any, prompt: Prompt) -> tuple[str, list[int]]:
         return prompt.text or "", tokenizer(prompt.text, add_special_tokens=True)["input_ids"]
     if not getattr(tokenizer, "chat_template", None):
         raise EngineError(
-            "the model's tokenizer has no chat template: use --prompt-format plain for a base model"
+            "the model's tokenizer has no chat template: set prompt.kind=plain for a base model"
         )
     messages = [message.as_dict() for message in prompt.messages]
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from srpo.errors import EngineError, InputError
-from srpo.rollout.engine import Completion, EngineBase, Sample, SamplingConfig, cut_at_stop
+from srpo.rollout.engine import EngineBase
 from srpo.rollout.rendering import eos_ids, render_prompt
+from srpo.rollout.sampling import Completion, Sample, SamplingConfig, cut_at_stop
 
 if TYPE_CHECKING:
     from srpo.rollout.prompts import Prompt
@@ -41,9 +42,9 @@ class TransformersEngineConfig:
 
     def validate(self) -> None:
         if self.batch_size < 1:
-            raise InputError(f"--batch-size must be at least 1, got {self.batch_size}")
+            raise InputError(f"engine.batch_size must be at least 1, got {self.batch_size}")
         if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
-            raise InputError(f"--dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
+            raise InputError(f"engine.dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
 
 
 class TransformersEngine(EngineBase):

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from srpo.errors import EngineError, InputError, MissingDependencyError
-from srpo.rollout.engine import Completion, EngineBase, Sample, SamplingConfig
+from srpo.rollout.engine import EngineBase
 from srpo.rollout.rendering import render_prompt
+from srpo.rollout.sampling import Completion, Sample, SamplingConfig
 
 if TYPE_CHECKING:
     from srpo.rollout.prompts import Prompt
@@ -62,9 +63,13 @@ class VLLMEngineConfig:
 
     def validate(self) -> None:
         if self.tensor_parallel_size < 1:
-            raise InputError(f"--tensor-parallel-size must be at least 1, got {self.tensor_parallel_size}")
+            raise InputError(
+                f"engine.vllm.tensor_parallel_size must be at least 1, got {self.tensor_parallel_size}"
+            )
         if not 0 < self.gpu_memory_utilization <= 1:
-            raise InputError(f"--gpu-memory-utilization must be in (0, 1], got {self.gpu_memory_utilization}")
+            raise InputError(
+                f"engine.vllm.gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}"
+            )
 
     def llm_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

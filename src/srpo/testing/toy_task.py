@@ -94,17 +94,17 @@ def toy_config(output_dir: Path, *overrides: str) -> TrainConfig:
     settings = [
         f"output_dir={output_dir}/{{run_id}}",
         "data.include_unrated=true",
-        "rollout.group_size=8",
-        "rollout.prompts_per_step=16",
-        "rollout.max_new_tokens=8",
-        "rollout.generation_batch_size=128",
+        "sampling.n=8",
+        "data.prompts_per_step=16",
+        "sampling.max_new_tokens=8",
+        "engine.batch_size=128",
         "optim.learning_rate=3e-4",
         "optim.weight_decay=0.0",
         "objective.micro_batch_size=128",
-        "reward.workers=1",
+        "grader.workers=1",
         "checkpoint.every_steps=0",
         "checkpoint.save_model=false",
-        "schedule.max_steps=600",
+        "budget.max_steps=600",
         # The tiny model forgets sums it no longer trains on: solved ones come back after four
         # epochs, so the query re-checks them (and drops them again while they stay solved).
         "data.return_after_epochs=4",

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from srpo.catalog import epochs, rollouts, runs
 from srpo.catalog.records import utcnow
 from srpo.errors import InputError
-from srpo.train.config import IDENTITY_SECTIONS, TrainConfig
+from srpo.train.config import IDENTITY_SECTIONS, RENAMED, TrainConfig
 from srpo.train.resampling import EpochPlan, ProblemText, plan_epoch, problem_texts
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ def resolve_config(
             run = runs.get_run(con, resume)
         if run is None or run.kind != runs.TRAIN_KIND:
             raise InputError(f"--resume {resume}: no training run with that id in {catalog.path}")
-        stored = run.config
-    config = load_config(TrainConfig, config_path, overrides, base=stored)
+        # Through the config type, so a config stored by an earlier srpo compares field by field.
+        stored = to_dict(load_config(TrainConfig, base=run.config, renamed=RENAMED))
+    config = load_config(TrainConfig, config_path, overrides, base=stored, renamed=RENAMED)
     config.validate()
     if stored is not None:
         # A resumed run keeps its folder (stored resolved), whatever a config file says.

@@ -27,7 +27,7 @@ def learning_rate_factor(step: int, *, warmup: int, total: int, schedule: str, m
 
 
 def total_optimiser_steps(config: TrainConfig) -> int:
-    return config.schedule.max_steps * config.objective.updates_per_batch * config.objective.mini_batches
+    return config.budget.max_steps * config.objective.updates_per_batch * config.objective.mini_batches
 
 
 def scheduler(optimiser: Any, config: TrainConfig) -> Any:
@@ -42,7 +42,7 @@ def scheduler(optimiser: Any, config: TrainConfig) -> Any:
             step,
             warmup=optim.warmup_steps,
             total=total,
-            schedule=optim.schedule,
+            schedule=optim.lr_schedule,
             min_ratio=optim.min_lr_ratio,
         )
 

@@ -25,7 +25,8 @@ from srpo.rollout.prompts import build_prompt
 
 if TYPE_CHECKING:
     from srpo.rollout import Completion, RolloutEngine, SamplingConfig
-    from srpo.train.config import RewardConfig, RolloutConfig
+    from srpo.rollout.prompts import PromptTemplate
+    from srpo.train.config import RewardConfig
     from srpo.train.resampling import ProblemText
     from srpo.verify.grading import Grade, Grader
 
@@ -62,7 +63,7 @@ class SamplingTimes:
 
 @dataclass(slots=True)
 class RolloutBatch:
-    """This rank's rollouts of one step, group after group (`group_size` per problem)."""
+    """This rank's rollouts of one step, group after group (`sampling.n` per problem)."""
 
     rollouts: list[Rollout] = field(default_factory=list)
     times: SamplingTimes = field(default_factory=SamplingTimes)
@@ -78,23 +79,17 @@ def collect(
     grader: Grader,
     problems: Sequence[ProblemText],
     *,
-    rollout: RolloutConfig,
+    sampling: SamplingConfig,
+    prompt: PromptTemplate,
     reward: RewardConfig,
+    sequences_per_call: int,
     seed: int,
     step: int,
     rank: int,
 ) -> RolloutBatch:
-    """Sample `group_size` responses for every problem and grade them."""
-    from srpo.rollout import SamplingConfig
-
-    sampling = SamplingConfig(
-        n=rollout.group_size,
-        temperature=rollout.temperature,
-        top_p=rollout.top_p,
-        max_new_tokens=rollout.max_new_tokens,
-        stop=tuple(rollout.stop),
-    )
-    per_chunk = max(1, rollout.generation_batch_size // rollout.group_size)
+    """Sample `sampling.n` responses for every problem and grade them; `sequences_per_call`
+    (engine.batch_size) bounds one generate call."""
+    per_chunk = max(1, sequences_per_call // sampling.n)
     batch = RolloutBatch()
     pending: list[tuple[Sequence[ProblemText], Sequence[Completion], Future]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="srpo-grade") as grading:
@@ -103,8 +98,8 @@ def collect(
             completions = _generate(
                 engine,
                 chunk,
-                rollout,
-                replace(sampling, seed=chunk_seed(seed, step, rank, index)),
+                prompt,
+                replace(sampling, seed=chunk_seed(seed + (sampling.seed or 0), step, rank, index)),
                 batch.times,
             )
             pending.append((chunk, completions, grading.submit(_grade, grader, chunk, completions, reward)))
@@ -120,7 +115,7 @@ def collect(
 def _generate(
     engine: RolloutEngine,
     chunk: Sequence[ProblemText],
-    rollout: RolloutConfig,
+    prompt: PromptTemplate,
     sampling: SamplingConfig,
     times: SamplingTimes,
 ) -> list[Completion]:
@@ -130,7 +125,7 @@ def _generate(
             domain=problem.domain,
             tests=json.loads(problem.tests) if problem.tests else None,
             metadata=json.loads(problem.metadata) if problem.metadata else None,
-            template=rollout.prompt,
+            template=prompt,
         )
         for problem in chunk
     ]

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from srpo.verify.pool import Failure, PoolOptions, WorkerPool
+from srpo.verify.config import GraderConfig
+from srpo.verify.pool import Failure, WorkerPool
 
 GradeStatus = Literal["correct", "wrong", "no_answer", "timeout", "error"]
 GRADE_STATUSES: tuple[str, ...] = ("correct", "wrong", "no_answer", "timeout", "error")
@@ -71,23 +72,15 @@ class _MathJob:
     pair: tuple[str, str]
 
 
-@dataclass(frozen=True, kw_only=True)
-class GraderOptions(PoolOptions):
-    """Pool options plus what the code grader needs."""
-
-    code_limits: Any = None
-    """Passed as `limits` to `srpo.verify.code.grade_code_batch`."""
-
-
 @dataclass(slots=True)
 class Grader:
     """Grades batches with worker processes kept warm between batches.
 
-    Use as a context manager (`with Grader(GraderOptions(workers=4)) as grader: ...`) so the
+    Use as a context manager (`with Grader(GraderConfig(workers=4)) as grader: ...`) so the
     workers are stopped at the end.
     """
 
-    options: GraderOptions = field(default_factory=GraderOptions)
+    config: GraderConfig = field(default_factory=GraderConfig)
     _pool: WorkerPool | None = None
 
     def __enter__(self) -> Grader:
@@ -103,7 +96,8 @@ class Grader:
 
     def _workers(self) -> WorkerPool:
         if self._pool is None:
-            self._pool = WorkerPool(self.options)
+            self.config.validate()
+            self._pool = WorkerPool(self.config.pool_options())
         return self._pool
 
     def grade(
@@ -155,15 +149,15 @@ class Grader:
             on_done(cheap % _PROGRESS_STEP)
 
     def _code(self, items: list[GradeItem]) -> list[Grade]:
-        from srpo.sandbox import DEFAULT_LIMITS
         from srpo.verify import code
 
-        limits = self.options.code_limits or DEFAULT_LIMITS
         try:
+            self.config.validate()
             results = code.grade_code_batch(
                 [code.CodeItem(response=item.response, tests=item.tests) for item in items],
-                workers=self.options.workers,
-                limits=limits,
+                workers=self.config.workers,
+                limits=self.config.code_limits(),
+                sandbox=self.config.sandbox.options(),
             )
         except Exception as error:  # the code grader failing must not lose the math grades
             detail = f"code grader failed: {type(error).__name__}: {error}"[:300]
@@ -224,7 +218,7 @@ def grade_batch(
     on_done: Callable[[int], None] | None = None,
 ) -> list[Grade]:
     """Grade a batch with a pool started for it; for many batches keep a `Grader` open instead."""
-    with Grader(GraderOptions(workers=workers, timeout_s=timeout_s)) as grader:
+    with Grader(GraderConfig(workers=workers, timeout_s=timeout_s)) as grader:
         return grader.grade(items, on_done=on_done)
 
 

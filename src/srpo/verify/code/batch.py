@@ -29,7 +29,7 @@ from srpo.catalog.testspec import (
     case_count,
     parse_tests,
 )
-from srpo.sandbox import DEFAULT_LIMITS, Limits, SandboxPool, shared_pool
+from srpo.sandbox import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions, SandboxPool, shared_pool
 from srpo.verify.code.extract import extract_code
 from srpo.verify.code.judge import CaseFailure, CodeStatus, judge
 
@@ -191,15 +191,17 @@ def grade_code_batch(
     workers: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
     pool: SandboxPool | None = None,
+    sandbox: SandboxOptions = DEFAULT_OPTIONS,
     stop_at_first_failure: bool = True,
 ) -> list[CodeGrade]:
     """Grade every item, `workers` at a time (default: one per CPU), in input order.
 
-    `pool`: sandboxes to use (default: the process-wide pool with `workers` sandboxes).
+    `pool`: sandboxes to use (default: the process-wide pool of `workers` sandboxes started with
+    the `sandbox` options).
     `stop_at_first_failure`: stdio tests stop at the first failing case (the reward is 0 anyway);
     False runs every case, for an exact `passed_fraction`.
     """
-    pool = pool or shared_pool(workers)
+    pool = pool or shared_pool(workers, sandbox)
 
     def grade(item: CodeItem) -> CodeGrade:
         return grade_code(item, limits=limits, pool=pool, stop_at_first_failure=stop_at_first_failure)
@@ -258,6 +260,7 @@ def verify_references(
     workers: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
     pool: SandboxPool | None = None,
+    sandbox: SandboxOptions = DEFAULT_OPTIONS,
 ) -> list[CodeVerification]:
     """Run each reference solution `runs` times on its tests (all cases each time).
 
@@ -274,7 +277,9 @@ def verify_references(
         for _ in range(runs)
         for i in runnable
     ]
-    grades = grade_code_batch(batch, workers=workers, limits=limits, pool=pool, stop_at_first_failure=False)
+    grades = grade_code_batch(
+        batch, workers=workers, limits=limits, pool=pool, sandbox=sandbox, stop_at_first_failure=False
+    )
     results: list[CodeVerification] = []
     position = {index: slot for slot, index in enumerate(runnable)}
     for index, reason in enumerate(reasons):

@@ -12,40 +12,48 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from srpo.cli.common import CatalogOpt, CountProgress, check_choice, print_table, split_list, stderr, stdout
+from srpo.cli.app import check_choice, split_list
+from srpo.cli.options import (
+    CatalogOpt,
+    ConfigOpt,
+    DomainOpt,
+    LimitOpt,
+    QuietOpt,
+    SetOpt,
+    SourceOpt,
+    SummaryFormatOpt,
+    TimeoutOpt,
+    WhereOpt,
+    WorkersOpt,
+)
+from srpo.cli.output import print_table, stderr, stdout
+from srpo.cli.progress import CountProgress
 
 if TYPE_CHECKING:
     from srpo.verify.grade_file import GradeFileReport
     from srpo.verify.verify_catalog import VerifyReport
-
-WorkersOpt = Annotated[int, typer.Option("--workers", "-w", help="Worker processes.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar on stderr.")]
 
 
 # ------------------------------------------------------------------------------------ verify
 
 
 def verify(
-    source: Annotated[str | None, typer.Option(help="Source names, comma-separated.")] = None,
-    domain: Annotated[
-        str | None, typer.Option(help="math and/or code (code is left pending for the sandbox).")
-    ] = None,
-    where: Annotated[
-        str | None,
-        typer.Option(help="Extra SQL condition on problems, e.g. \"split = 'test'\"."),
-    ] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many problems.")] = None,
+    source: SourceOpt = None,
+    domain: DomainOpt = None,
+    where: WhereOpt = None,
+    limit: LimitOpt = None,
     recheck: Annotated[
         bool, typer.Option(help="Also re-check problems already verified (default: pending only).")
     ] = False,
     include_rejected: Annotated[
         bool, typer.Option(help="Also problems the cleaning rules rejected (default: kept only).")
     ] = False,
-    workers: WorkersOpt = 2,
-    timeout: Annotated[float, typer.Option(help="Seconds allowed per problem.")] = 10.0,
-    batch_size: Annotated[int, typer.Option(help="Problems per committed batch.")] = 500,
+    workers: WorkersOpt = None,
+    timeout: TimeoutOpt = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
     quiet: QuietOpt = False,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
+    output_format: SummaryFormatOpt = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Check math golds and code reference solutions; store verify_status / verify_reason.
@@ -56,18 +64,25 @@ def verify(
     solution; unverifiable when it cannot be read. A code problem's reference solution runs
     twice on all its tests in the sandbox: verified, wrong (first failing case), flaky or
     unverifiable (no solution or tests). Re-runs pick up pending problems only.
+
+    Settings (--config, --set): grader.* (workers, timeout_s: 10 by default here, sandbox.*),
+    selection.*, batch_size.
     """
     from srpo.catalog import Catalog
-    from srpo.catalog.verification import VerifySelection
-    from srpo.verify.verify_catalog import VerifyOptions, verify_catalog
+    from srpo.config import load_config, with_settings
+    from srpo.verify.verify_catalog import VerifyConfig, verify_catalog
 
     check_choice("--format", output_format, ("table", "json"))
-    selection = VerifySelection(
-        sources=split_list(source), domains=split_list(domain), where=where, limit=limit,
-        recheck=recheck, include_rejected=include_rejected,
+    options = with_settings(
+        load_config(VerifyConfig, config, overrides or ()),
+        {
+            "selection.sources": split_list(source) or None, "selection.domains": split_list(domain) or None,
+            "selection.where": where, "selection.limit": limit, "selection.recheck": recheck or None,
+            "selection.include_rejected": include_rejected or None,
+            "grader.workers": workers, "grader.timeout_s": timeout,
+        },
     )  # fmt: skip
-    selection.validate()
-    options = VerifyOptions(selection=selection, workers=workers, timeout_s=timeout, batch_size=batch_size)
+    options.selection.validate()
     opened = Catalog.open(catalog)
     with CountProgress("verifying", quiet=quiet) as progress:
         report = verify_catalog(opened, options, on_start=progress.start, on_progress=progress.advance)
@@ -119,25 +134,34 @@ def grade(
         ),
     ],
     output_path: Annotated[Path, typer.Option("--out", help="Where the graded JSONL goes. '-': stdout.")],
-    workers: WorkersOpt = 2,
-    timeout: Annotated[float, typer.Option(help="Seconds allowed per response.")] = 5.0,
-    batch_size: Annotated[int, typer.Option(help="Lines graded (and held in memory) at a time.")] = 2000,
+    workers: WorkersOpt = None,
+    timeout: TimeoutOpt = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
     quiet: QuietOpt = False,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
+    output_format: SummaryFormatOpt = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Grade model responses: each output line adds reward, status, extracted and detail.
 
     Status is correct (reward 1), wrong, no_answer, timeout or error (reward 0). The answer is
-    the last \\boxed{} of a response, else an explicit "final answer" phrase. Output keeps the
-    input order, one line per input line; unreadable lines are reported with their line number.
+    the last \\boxed{} of a response, else an explicit "final answer" phrase; code runs in the
+    sandbox. Output keeps the input order, one line per input line; unreadable lines are reported
+    with their line number. Settings (--config, --set): grader.* (workers, timeout_s,
+    sandbox.memory_mb, sandbox.total_timeout_s, ...), batch_size.
     """
+    from srpo.config import load_config, with_settings
+    from srpo.verify.config import GradingConfig
     from srpo.verify.grade_file import GradeFileOptions, grade_file
 
     check_choice("--format", output_format, ("table", "json"))
+    settings = with_settings(
+        load_config(GradingConfig, config, overrides or ()),
+        {"grader.workers": workers, "grader.timeout_s": timeout},
+    )
     options = GradeFileOptions(
-        input=input_path, output=output_path, workers=workers, timeout_s=timeout,
-        batch_size=batch_size, catalog=catalog,
+        input=input_path, output=output_path, grader=settings.grader, batch_size=settings.batch_size,
+        catalog=catalog,
     )  # fmt: skip
     with CountProgress("grading", quiet=quiet) as progress:
         report = grade_file(options, on_progress=progress.advance)
