@@ -73,7 +73,7 @@ def test_buckets_from_known_rewards(correct, bucket):
 def test_thresholds_are_configurable_and_checked():
     open_r1 = DifficultyThresholds(hard_below=0.1, easy_at=0.6)  # open-r1 keeps 0.1-0.6 of 8
     assert [open_r1.bucket(x) for x in (0.0, 0.125, 0.5, 0.625)] == ["hard", "medium", "medium", "easy"]
-    with pytest.raises(InputError, match="--hard-below"):
+    with pytest.raises(InputError, match=r"thresholds\.hard_below"):
         DifficultyThresholds(hard_below=0.9, easy_at=0.5).validate()
 
 

@@ -160,11 +160,11 @@ def test_unreachable_server_is_a_one_line_error():
 
 
 def test_options_of_another_backend_are_refused():
-    with pytest.raises(InputError, match="--device: not an option of the openai backend"):
+    with pytest.raises(InputError, match="device: not a setting of the openai backend"):
         engine_config("openai", model="m", device="cpu")
-    with pytest.raises(InputError, match="--base-url: not an option of the transformers backend"):
+    with pytest.raises(InputError, match="base_url: not a setting of the transformers backend"):
         engine_config("transformers", model="m", base_url="http://x/v1")
-    with pytest.raises(InputError, match="--backend must be one of transformers, vllm, openai"):
+    with pytest.raises(InputError, match=r"engine\.backend must be one of transformers, vllm, openai"):
         engine_config("sglang", model="m")
-    with pytest.raises(InputError, match="--base-url must start with http"):
+    with pytest.raises(InputError, match=r"engine\.openai\.base_url must start with http"):
         engine_config("openai", model="m", base_url="localhost:8000")

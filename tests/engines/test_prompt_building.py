@@ -45,7 +45,7 @@ def test_r1_zero_template_and_code_instruction():
 
 
 def test_templates_are_validated():
-    with pytest.raises(InputError, match="--plain-template must contain"):
+    with pytest.raises(InputError, match=r"prompt\.plain_template must contain"):
         PromptTemplate(kind="plain", plain_template="no field").validate()
     with pytest.raises(InputError, match="chat or plain"):
         PromptTemplate(kind="markdown").validate()  # type: ignore[arg-type]

@@ -157,14 +157,14 @@ def test_chat_prompt_without_a_chat_template_is_a_clear_error(tiny_model, tmp_pa
     copy = tmp_path / "base"
     shutil.copytree(tiny_model, copy)
     (copy / "chat_template.jinja").unlink()
-    with _engine(copy) as engine, pytest.raises(EngineError, match="--prompt-format plain"):
+    with _engine(copy) as engine, pytest.raises(EngineError, match=r"prompt\.kind=plain"):
         engine.generate(_prompts()[:1], SamplingConfig(n=1, max_new_tokens=2))
 
 
 def test_bad_settings_and_paths_are_user_errors(tmp_path):
-    with pytest.raises(InputError, match="--top-p"):
+    with pytest.raises(InputError, match=r"sampling\.top_p"):
         SamplingConfig(top_p=0).validate()
-    with pytest.raises(InputError, match="--batch-size"):
+    with pytest.raises(InputError, match=r"engine\.batch_size"):
         TransformersEngineConfig(model="m", batch_size=0).validate()
     with pytest.raises(EngineError, match="cannot load model"):
         _engine(tmp_path / "missing")

@@ -30,7 +30,7 @@ def test_llm_arguments_come_from_the_config():
         kwargs["max_model_len"] == 4096 and kwargs["enable_sleep_mode"] is True and kwargs["swap_space"] == 2
     )
     assert "distributed_executor_backend" not in kwargs
-    with pytest.raises(InputError, match="--gpu-memory-utilization"):
+    with pytest.raises(InputError, match=r"engine\.vllm\.gpu_memory_utilization"):
         VLLMEngineConfig(model="m", gpu_memory_utilization=1.5).validate()
 
 

@@ -1,6 +1,6 @@
 """Choosing a backend: each backend's own config, built from `EngineConfig`, and `create_engine`.
 
-`EngineConfig.backend_config()` (the `engine` section of a command's config) gives the chosen
+`backend_config(engine)` (the `engine` section of a command's config) gives the chosen
 backend's config; `engine_config(backend, model=..., **options)` builds one directly from keyword
 options and refuses options the backend does not have, naming them, so a setting never silently
 does nothing. The backend modules are imported only here, when an engine is created.

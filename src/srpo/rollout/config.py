@@ -3,9 +3,9 @@
 `srpo-curate difficulty` and `srpo-train` both read an `engine` section (`EngineConfig`: which
 backend, which model, how generation is batched, the vLLM and OpenAI-server settings) and a
 `sampling` section (`SamplingConfig`, in `sampling`), from a config file or `--set
-engine.vllm.gpu_memory_utilization=0.5`. `EngineConfig.backend_config()` turns it into the
-backend's own config (`TransformersEngineConfig`, `VLLMEngineConfig`, `OpenAIEngineConfig`),
-which `create_engine` opens.
+engine.vllm.gpu_memory_utilization=0.5`. `backends.backend_config` turns it into the backend's
+own config (`TransformersEngineConfig`, `VLLMEngineConfig`, `OpenAIEngineConfig`), and
+`create_engine` opens either.
 
 Covers: the fields, their defaults and checks. Does not cover: the backends themselves.
 """
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from srpo.errors import InputError
-
-if TYPE_CHECKING:
-    from srpo.rollout.backends import BackendConfig
 
 Backend = Literal["transformers", "vllm", "openai"]
 BACKENDS: tuple[str, ...] = ("transformers", "vllm", "openai")
@@ -137,12 +134,6 @@ class EngineConfig:
             raise InputError(
                 f"{', '.join(found)}: not a setting of the {self.backend} backend (engine.backend)"
             )
-
-    def backend_config(self) -> BackendConfig:
-        """The chosen backend's own config (`model` must be set)."""
-        from srpo.rollout.backends import backend_config
-
-        return backend_config(self)
 
     def stored(self) -> dict[str, Any]:
         """The settings as stored with a run: everything but secrets."""

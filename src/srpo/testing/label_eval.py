@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 from srpo.catalog.records import Problem
 from srpo.catalog.testspec import parse_tests
 from srpo.curate.config import FilterConfig
-from srpo.curate.rules import reasons_for
+from srpo.curate.rules import reasons_for, rules
 
 if TYPE_CHECKING:
     import duckdb
 
-REASONS = (
-    "math.multi_part", "math.proof", "math.needs_image", "math.needs_table", "math.multiple_choice",
-    "math.unverifiable_answer", "code.file_io", "code.network", "code.environment", "code.special_judge",
-)  # fmt: skip
+# Every registered rule, math first (the order the scores are printed in).
+REASONS = tuple(r.reason for domain in ("math", "code") for r in rules(domain))
 
 
 @dataclass(frozen=True, slots=True)

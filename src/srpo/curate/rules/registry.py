@@ -5,8 +5,8 @@ about its reference solution) that says whether its reason applies. `@rule("math
 registers it; a domain's rules run in the order their module defines them, and the first one
 that fires is the problem's `reject_reason` (the others go to `metadata.also_rejected_by`).
 
-Covers: registering, listing and applying rules. Does not cover: the rules themselves
-(`srpo.curate.rules.math`, `srpo.curate.rules.code`).
+Covers: registering rules. Does not cover: the rules themselves (`srpo.curate.rules.math`,
+`srpo.curate.rules.code`), or listing and applying them (`srpo.curate.rules`).
 """
 
 from __future__ import annotations
@@ -41,35 +41,17 @@ class Rule:
         return self.reason.split(".", 1)[0]
 
 
-_RULES: list[Rule] = []
+RULES: list[Rule] = []
+"""Every registered rule, in registration order (filled when `srpo.curate.rules` is imported)."""
 
 
 def rule(reason: str) -> Callable[[Callable[[Subject], bool]], Callable[[Subject], bool]]:
     """Register the decorated function as the rule for `reason`."""
 
     def register(applies: Callable[[Subject], bool]) -> Callable[[Subject], bool]:
-        if any(known.reason == reason for known in _RULES):
+        if any(known.reason == reason for known in RULES):
             raise ValueError(f"cleaning rule {reason!r} is registered twice")
-        _RULES.append(Rule(reason, applies))
+        RULES.append(Rule(reason, applies))
         return applies
 
     return register
-
-
-def rules(domain: str | None = None) -> tuple[Rule, ...]:
-    """The registered rules (of one domain), in the order they run."""
-    import srpo.curate.rules.code
-    import srpo.curate.rules.math  # noqa: F401 - importing a rule module registers its rules
-
-    return tuple(r for r in _RULES if domain is None or r.domain == domain)
-
-
-def reasons_for(problem: Problem, config: FilterConfig) -> list[str]:
-    """Every rule that fires on a problem, in order (the first one is its reject reason)."""
-    facts = None
-    if problem.domain == "code":
-        from srpo.curate.rules.code import solution_facts
-
-        facts = solution_facts(problem.solution)
-    subject = Subject(problem, config, facts)
-    return [r.reason for r in rules(problem.domain) if r.applies(subject)]
