@@ -138,11 +138,18 @@ def _pop(data: dict[str, Any], path: list[str]) -> tuple[bool, Any]:
 
 
 def migrate(data: dict[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
-    """Settings stored under an old key moved to the new one (for configs an earlier srpo stored)."""
+    """Settings stored under an old key moved to the new one (for configs an earlier srpo stored);
+    a section left empty is dropped."""
     for old, new in renamed.items():
-        found, value = _pop(data, old.split("."))
+        path = old.split(".")
+        found, value = _pop(data, path)
         if found:
             _merge(data, new.split("."), value)
+            for depth in range(len(path) - 1, 0, -1):
+                found, parent = _pop(data, path[:depth])
+                if found and parent:
+                    _merge(data, path[:depth], parent)  # not empty: put it back
+                    break
     return data
 
 

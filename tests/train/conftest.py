@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 from srpo.catalog import Catalog
-
-from ..conftest import write_jsonl
-from ..tiny_models import TAUGHT_ROWS
+from tests.helpers import write_jsonl
+from tests.tiny_models import TAUGHT_ROWS
 
 # The taught tiny model answers 7 to everything but the coin question (7 or 8): with these golds
 # the seven questions are solved (all correct), the eight questions never are, the coin is mixed.

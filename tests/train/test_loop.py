@@ -13,8 +13,8 @@ import pytest
 from srpo.config import to_dict
 from srpo.train.resampling import next_epoch_plan
 from srpo.train.trainer import train
+from tests.helpers import run_cli
 
-from ..conftest import run_cli
 from .conftest import MATH_IDS, ids_by_index, make_catalog, query, read_jsonl, small_config
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from srpo.train.trainer import train
+from tests.helpers import run_cli
 
-from ..conftest import run_cli
 from .conftest import make_catalog, query, read_jsonl, small_config
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ Each chunk is sampled with its own seed, derived from the run's seed, the step, 
 chunk, so a resumed run samples exactly what the uninterrupted run would have.
 
 Covers: prompts, chunking, seeds, rewards (with the optional format reward). Does not cover:
-the engines (`engines`), grading rules (`srpo.verify.grading`) or advantages (`objective`).
+the engines (`srpo.rollout`), grading rules (`srpo.verify.grading`) or advantages (`objective`).
 """
 
 from __future__ import annotations

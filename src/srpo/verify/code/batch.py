@@ -8,7 +8,7 @@
 
 Programs run in `srpo.sandbox` sandboxes (a process-wide pool by default, so repeated calls pay
 sandbox start-up once); tests are the catalog's JSON format (`srpo.catalog.testspec`), judged by
-`code_judge`. Results keep the input order; an item that breaks anything in srpo becomes a
+`judge`. Results keep the input order; an item that breaks anything in srpo becomes a
 `sandbox_error` grade instead of losing the batch. Every time limit is enforced by a parent that
 kills (`srpo.sandbox.Limits`). Not here: catalog writes and the CLI commands that call these.
 """

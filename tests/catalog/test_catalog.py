@@ -13,8 +13,7 @@ import pytest
 from srpo.catalog import Catalog, migrations, resolve_catalog_path
 from srpo.catalog.testspec import TestFormatError, parse_tests, tests_to_json
 from srpo.errors import CatalogError, CatalogLockedError
-
-from .conftest import run_cli
+from tests.helpers import run_cli
 
 
 def test_new_catalog_has_every_table_at_the_latest_version(catalog):

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parent / "data"
+from tests.helpers import TEST_DATA
+
+DATA = TEST_DATA
 
 
 def _module(name: str):

@@ -14,8 +14,7 @@ import pytest
 
 from srpo.catalog import Catalog
 from srpo.curate.ingest import IngestOptions, default_source_name, ingest
-
-from .conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 
 def rows(catalog: Catalog, sql: str, params: list | None = None) -> list[tuple]:

@@ -7,14 +7,13 @@ at least fire on no labelled row; test_rules.py shows it works on constructed ex
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from srpo.curate.config import FilterConfig
 from srpo.testing.label_eval import evaluate, load_labels
+from tests.helpers import TEST_DATA
 
-LABELS = Path(__file__).resolve().parent / "data" / "cleaning_labels.jsonl"
+LABELS = TEST_DATA / "cleaning_labels.jsonl"
 
 
 @pytest.mark.slow

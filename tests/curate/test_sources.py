@@ -11,8 +11,7 @@ import pytest
 from srpo.curate.sources import BadRow, RawRow, discover, fingerprint, split_from_path
 from srpo.curate.table_rows import read_rows
 from srpo.errors import InputError
-
-from .conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 
 def rows_of(path: Path) -> list:

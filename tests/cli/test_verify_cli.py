@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from ..conftest import run_cli, write_jsonl
+from tests.helpers import run_cli, write_jsonl
 
 
 def test_verify_help():
@@ -162,3 +163,56 @@ def test_verify_the_shared_competition_golds(shared_data: Path, tmp_path: Path):
     assert report["checked"] == json.loads(kept.stdout)["n"] > 500  # duplicates are rejected at ingest
     verified = sum(counts.get("verified", 0) for counts in report["by_source"].values())
     assert verified == report["checked"], report["by_reason"]
+
+
+# ----------------------------------------------------------- the grader settings bind code too
+
+STDIO_SUM = {"type": "stdio", "cases": [{"input": "2 3\n", "output": "5\n"}]}
+
+
+def _code_lines(tmp_path, **programs: str):
+    rows = [
+        {"id": name, "domain": "code", "tests": STDIO_SUM, "response": f"```python\n{program}\n```"}
+        for name, program in programs.items()
+    ]
+    return write_jsonl(tmp_path / "responses.jsonl", rows)
+
+
+def _grade(tmp_path, source, *args: str) -> dict[str, dict]:
+    out = tmp_path / "graded.jsonl"
+    result = run_cli("grade", "--in", str(source), "--out", str(out), "-q", *args, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
+
+
+SUM = "a, b = map(int, input().split())\nprint(a + b)"
+
+
+def test_timeout_bounds_each_code_test_case(tmp_path):
+    source = _code_lines(
+        tmp_path, endless="while True:\n    pass", slow=f"import time\ntime.sleep(2.5)\n{SUM}", quick=SUM
+    )
+    started = time.monotonic()
+    graded = _grade(tmp_path, source, "--timeout", "1")
+    assert time.monotonic() - started < 30  # not the sandbox's 60 s default for a whole response
+    assert graded["endless"]["status"] == "timeout" and graded["endless"]["reward"] == 0
+    assert graded["slow"]["status"] == "timeout"  # 2.5 s per case is over --timeout 1
+    assert graded["quick"]["status"] == "passed"
+    assert _grade(tmp_path, source, "--set", "grader.timeout_s=5")["slow"]["status"] == "passed"
+
+
+def test_a_sandbox_memory_limit_set_with_set_is_honoured(tmp_path):
+    hungry = f"block = bytearray(300 * 1024 * 1024)\nblock[-1] = 1\n{SUM}"
+    source = _code_lines(tmp_path, hungry=hungry)
+    assert _grade(tmp_path, source)["hungry"]["status"] == "passed"  # 1024 MB by default
+    capped = _grade(tmp_path, source, "--set", "grader.sandbox.memory_mb=128")["hungry"]
+    assert capped["status"] == "memory" and capped["reward"] == 0
+
+
+def test_grader_settings_are_checked_and_renamed_keys_named(tmp_path):
+    source = _code_lines(tmp_path, quick=SUM)
+    out = str(tmp_path / "out.jsonl")
+    bad = run_cli("grade", "--in", str(source), "--out", out, "--set", "grader.sandbox.memory_mb=0")
+    assert bad.returncode == 2 and "grader.sandbox.memory_mb must be positive" in bad.stderr
+    unknown = run_cli("grade", "--in", str(source), "--out", out, "--set", "grader.sandbox.memory=5")
+    assert unknown.returncode == 2 and "unknown setting grader.sandbox.memory" in unknown.stderr

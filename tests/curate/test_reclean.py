@@ -7,8 +7,7 @@ import json
 from srpo.curate.config import CleaningConfig, FilterConfig
 from srpo.curate.ingest import IngestOptions, ingest
 from srpo.curate.reclean import clean
-
-from .conftest import run_cli, write_jsonl
+from tests.helpers import run_cli, write_jsonl
 
 ROWS = [
     {

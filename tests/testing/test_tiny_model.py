@@ -44,7 +44,7 @@ def test_same_config_builds_the_same_weights(tmp_path):
 def test_teaching_fits_the_completions(taught_model):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ..tiny_models import SEVEN, chat_text
+    from tests.tiny_models import SEVEN, chat_text
 
     tokenizer = AutoTokenizer.from_pretrained(taught_model)
     model = AutoModelForCausalLM.from_pretrained(taught_model)

@@ -10,8 +10,7 @@ from srpo.errors import EngineError, InputError
 from srpo.rollout import SamplingConfig, create_engine, engine_config
 from srpo.rollout.prompts import PromptTemplate, build_prompt
 from srpo.rollout.transformers_engine import TransformersEngine, TransformersEngineConfig
-
-from ..tiny_models import COIN_QUESTION, SEVEN, SEVEN_QUESTIONS
+from tests.tiny_models import COIN_QUESTION, SEVEN, SEVEN_QUESTIONS
 
 
 def _engine(model_dir, **options) -> TransformersEngine:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from srpo.verify.config import GraderConfig
 from srpo.verify.grading import GradeItem, Grader
+from tests.helpers import TEST_DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = TEST_DATA
 TIMEOUT_S = 5.0
 
 

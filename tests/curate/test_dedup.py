@@ -9,8 +9,7 @@ from srpo.curate.config import CleaningConfig, DedupConfig
 from srpo.curate.ingest import IngestOptions, ingest
 from srpo.errors import CatalogError
 from srpo.testing.perturb import latex_spacing, one_word, punctuation, whitespace
-
-from .conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 ORIGINALS = [
     "A farmer has 17 sheep and buys 8 more each week for 6 weeks. How many sheep does the farmer have at the end?",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from srpo.curate.ingest import IngestOptions, ingest
-
-from .conftest import SHARED_DATASETS
+from tests.helpers import SHARED_DATASETS
 
 
 @pytest.mark.slow

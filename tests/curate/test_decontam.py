@@ -10,8 +10,7 @@ from srpo.catalog import Catalog
 from srpo.curate.ingest import IngestOptions, ingest
 from srpo.errors import InputError
 from srpo.testing.perturb import perturb
-
-from .conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 BENCHMARK = [
     {"id": "b1", "question": "Compute the number of ordered pairs of positive integers $(a, b)$ with $a + b = 1000$ "

@@ -1,45 +1,13 @@
-"""The commands as a user runs them: help, summaries, queries, exports, one-line errors."""
+"""The commands as a user runs them: summaries, queries, exports, one-line errors (help: test_help)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pyarrow.parquet as pq
 import pytest
 
-from .conftest import run_cli, write_jsonl
-
-COMMANDS = ["ingest", "query", "stats"]
-
-
-@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
-def test_every_curate_command_has_help(command):
-    result = run_cli(*command, "--help")
-    assert result.returncode == 0, result.stderr
-    assert "Usage" in result.stdout
-    if command:
-        assert "--catalog" in result.stdout
-
-
-def test_train_command_has_help():
-    result = run_cli("--help", module="srpo.cli.train")
-    assert result.returncode == 0 and "--from-catalog" in result.stdout
-
-
-def test_help_imports_no_heavy_modules():
-    probe = (
-        "import sys\n"
-        "from srpo.cli import curate\n"
-        "try:\n    curate.app(['--help'], prog_name='srpo-curate')\n"
-        "except SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'duckdb', 'polars', 'pyarrow', 'math_verify', 'sympy', 'transformers')"
-        " if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert "HEAVY []" in result.stdout
+from tests.helpers import run_cli, write_jsonl
 
 
 @pytest.fixture

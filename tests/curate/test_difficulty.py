@@ -18,9 +18,8 @@ import pytest
 from srpo.catalog import Catalog
 from srpo.curate.passk import DifficultyThresholds, k_values, pass_at_k, pass_at_k_table, rate
 from srpo.errors import InputError
-
-from .conftest import run_cli, write_jsonl
-from .tiny_models import EIGHT_QUESTIONS, TAUGHT_ROWS
+from tests.helpers import run_cli, write_jsonl
+from tests.tiny_models import EIGHT_QUESTIONS, TAUGHT_ROWS
 
 K = 8
 
