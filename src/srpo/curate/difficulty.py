@@ -90,8 +90,10 @@ class DifficultyConfig:
         self.grader.validate()
 
     def settings(self) -> dict[str, Any]:
-        """The run's config as stored in `runs.config` (no secrets)."""
-        return {**to_dict(self), "engine": self.engine.stored()}
+        """The run's config as stored in `runs.config` (no secrets), with the backend, model and k
+        on top for queries (`config->>'k'`)."""
+        summary = {"backend": self.engine.backend, "model": self.engine.model, "k": self.k}
+        return {**summary, **to_dict(self), "engine": self.engine.stored()}
 
 
 @dataclass(slots=True)
