@@ -23,15 +23,16 @@ setup:
 test *args: setup
     {{python}} -m pytest {{args}}
 
-# Lint and format check.
+# Lint: ruff (style and format) and the import contracts of docs/architecture.md (lint-imports).
 lint: setup
-    {{venv}}/bin/ruff check src tests bench
-    {{venv}}/bin/ruff format --check src tests bench
+    {{venv}}/bin/ruff check src tests bench scripts
+    {{venv}}/bin/ruff format --check src tests bench scripts
+    {{venv}}/bin/lint-imports --no-cache
 
 # Format the code.
 fmt: setup
-    {{venv}}/bin/ruff check --fix src tests bench
-    {{venv}}/bin/ruff format src tests bench
+    {{venv}}/bin/ruff check --fix src tests bench scripts
+    {{venv}}/bin/ruff format src tests bench scripts
 
 # Run one benchmark: `just bench ingest`.
 bench name *args: setup

@@ -41,8 +41,8 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list the rows each rule gets wrong")
     args = parser.parse_args()
     from srpo.catalog import Catalog
-    from srpo.curate.cleaning import FilterConfig
-    from srpo.curate.label_eval import evaluate, load_labels
+    from srpo.curate.config import FilterConfig
+    from srpo.testing.label_eval import evaluate, load_labels
 
     with tempfile.TemporaryDirectory() as scratch:
         path = args.catalog or Path(scratch) / "labels.duckdb"

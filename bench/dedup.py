@@ -39,7 +39,8 @@ SOURCES = [
 
 
 def originals(root: Path) -> list[str]:
-    from srpo.curate.sources import RawRow, discover, read_rows
+    from srpo.curate.sources import RawRow, discover
+    from srpo.curate.table_rows import read_rows
 
     texts = []
     for field, dataset in SOURCES:
@@ -51,7 +52,7 @@ def originals(root: Path) -> list[str]:
 
 
 def synthesise(texts: list[str], count: int) -> list[str]:
-    from srpo.curate.perturb import perturb
+    from srpo.testing.perturb import perturb
 
     problems = list(texts)
     seed = 0
@@ -64,9 +65,10 @@ def synthesise(texts: list[str], count: int) -> list[str]:
 def srpo_path(questions: list[str], scratch: Path) -> tuple[float, float, int]:
     """(seconds for fingerprints + duplicate resolution + index writes, seconds storing the
     problem rows themselves, duplicates found). The peer stores nothing, so the rows are timed apart."""
-    from srpo.catalog import Catalog, store
+    from srpo.catalog import Catalog
+    from srpo.catalog import problems as problem_store
     from srpo.catalog.records import Problem
-    from srpo.curate.cleaning import CleaningConfig
+    from srpo.curate.config import CleaningConfig
     from srpo.curate.dedup import deduplicate
     from srpo.curate.fingerprint import fingerprints
     from srpo.curate.ingest import use_index_settings
@@ -90,7 +92,7 @@ def srpo_path(questions: list[str], scratch: Path) -> tuple[float, float, int]:
             prints = fingerprints(problems, config.dedup)
             result = deduplicate(con, problems, prints, config.dedup, shingle_cache=cache)
             stored = time.perf_counter()
-            store.insert_new(con, problems)
+            problem_store.insert_new(con, problems)
             store_seconds += time.perf_counter() - stored
         dedup_seconds += time.perf_counter() - began
         found += sum(result.rejected.values())
@@ -101,7 +103,7 @@ def peer_path(questions: list[str]) -> tuple[float, int]:
     """The loop a user would write from datasketch's README, on the same shingles."""
     from datasketch import MinHash, MinHashLSH
 
-    from srpo.curate.cleaning import DedupConfig
+    from srpo.curate.config import DedupConfig
     from srpo.curate.text import tokens
 
     config = DedupConfig()

@@ -35,8 +35,8 @@ TEACH_QUESTIONS = (
 def taught_model(directory: Path) -> Path:
     from transformers import AutoTokenizer
 
-    from srpo.prompts import build_prompt
-    from srpo.train.tiny import TeachOptions, build_tiny_model, teach_tiny_model
+    from srpo.rollout.prompts import build_prompt
+    from srpo.testing.tiny_model import TeachOptions, build_tiny_model, teach_tiny_model
 
     path = build_tiny_model(directory)
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -74,10 +74,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from srpo.catalog import Catalog
-    from srpo.catalog.rollouts import RateSelection
-    from srpo.curate.difficulty import DifficultyOptions, run_difficulty
+    from srpo.catalog.ratings import RateSelection
+    from srpo.curate.difficulty import DifficultyConfig, run_difficulty
     from srpo.curate.ingest import IngestOptions, ingest
-    from srpo.train.engines import SamplingConfig, create_engine, engine_config
+    from srpo.rollout import EngineConfig, SamplingConfig, create_engine
+    from srpo.verify.config import GraderConfig
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -87,17 +88,15 @@ def main() -> None:
         source, described = problems_file(directory, args.problems)
         catalog = Catalog.open(directory / "bench.duckdb", create=True)
         ingest(catalog, IngestOptions(location=str(source), source="bench"))
-        config = engine_config(
-            "transformers", model=str(model), device="cpu", batch_size=args.engine_batch_size
-        )
-        options = DifficultyOptions(
-            engine=config, sampling=SamplingConfig(max_new_tokens=args.max_new_tokens), k=args.k,
-            selection=RateSelection(include_pending=True), limit=args.problems, batch_size=args.batch_size,
-            workers=args.workers,
+        config = EngineConfig(model=str(model), device="cpu", batch_size=args.engine_batch_size)
+        options = DifficultyConfig(
+            engine=config, sampling=SamplingConfig(n=args.k, max_new_tokens=args.max_new_tokens),
+            selection=RateSelection(include_pending=True), batch_size=args.batch_size,
+            grader=GraderConfig(workers=args.workers),
         )  # fmt: skip
         with create_engine(config) as engine:
             started = time.perf_counter()
-            result = run_difficulty(catalog, options, engine=engine)
+            result = run_difficulty(catalog, options, limit=args.problems, engine=engine)
             wall = time.perf_counter() - started
 
     busy = result.generate_s + result.grade_s + result.write_s

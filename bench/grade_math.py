@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import grading_variants  # noqa: E402
 import make_grading_sets as sets  # noqa: E402
-from srpo.verify.boxed import last_boxed  # noqa: E402
+from srpo.verify.config import GraderConfig  # noqa: E402
 from srpo.verify.grade_file import GradeFileOptions, grade_file  # noqa: E402
-from srpo.verify.grading import GradeItem, Grader, GraderOptions  # noqa: E402
+from srpo.verify.grading import GradeItem, Grader  # noqa: E402
+from srpo.verify.math.boxed import last_boxed  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SYMPY_KINDS = {"radical", "constant", "expression"}
@@ -110,7 +111,7 @@ def math_verify_reward(gold: str, response: str) -> bool:
 
 
 def srpo_labelled(rows: list[dict], workers: int) -> list[bool]:
-    with Grader(GraderOptions(workers=workers)) as grader:
+    with Grader(GraderConfig(workers=workers)) as grader:
         grades = grader.grade([GradeItem(response=r["response"], answer=r["gold"]) for r in rows])
     return [g.status == "correct" for g in grades]
 
@@ -202,7 +203,9 @@ def main() -> None:
         source, graded = Path(folder) / "in.jsonl", Path(folder) / "out.jsonl"
         source.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
         started = time.perf_counter()
-        report = grade_file(GradeFileOptions(input=source, output=graded, workers=args.workers))
+        report = grade_file(
+            GradeFileOptions(input=source, output=graded, grader=GraderConfig(workers=args.workers))
+        )
         ours_s = time.perf_counter() - started
         ours_big = [json.loads(line)["status"] == "correct" for line in graded.open()]
     print(f"srpo grade time: {ours_s:.1f} s ({args.workers} workers, JSONL in and out)")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from srpo.verify.normalize import normalize_answer, text_key, unwrap_text
-from srpo.verify.numbers import parse_plain_number
-from srpo.verify.structure import (
+from srpo.verify.math.normalise import normalise_answer, text_key, unwrap_text
+from srpo.verify.math.numbers import parse_plain_number
+from srpo.verify.math.structure import (
     BareList,
     Bracketed,
     Matrix,
@@ -23,15 +23,15 @@ from srpo.verify.structure import (
 
 
 def answer_type(gold: str) -> str:
-    normalized = normalize_answer(gold)
-    if text_key(normalized) is not None:
+    normalised = normalise_answer(gold)
+    if text_key(normalised) is not None:
         return "text"
     if "matrix}" in gold:
         return "matrix"
-    if re.fullmatch(r"\w+_\{?\d+\}?", normalized):
+    if re.fullmatch(r"\w+_\{?\d+\}?", normalised):
         return "base"
     try:
-        shape = parse_shape(normalized)
+        shape = parse_shape(normalised)
     except TooComplex:
         return "other"
     if isinstance(shape, Union) or ("\\infty" in gold and isinstance(shape, Bracketed)):
@@ -41,22 +41,22 @@ def answer_type(gold: str) -> str:
         return "interval" if both in (("[", "]"), ("(", "]"), ("[", ")")) else "tuple"
     if isinstance(shape, BareList | Bracketed):
         return "set"
-    if "=" in normalized:
+    if "=" in normalised:
         return "equation"
-    if re.search(r"(?<![a-zA-Z\\])i(?![a-zA-Z])", normalized):
+    if re.search(r"(?<![a-zA-Z\\])i(?![a-zA-Z])", normalised):
         return "complex"
-    if "\\infty" in normalized:
+    if "\\infty" in normalised:
         return "infinity"
     if re.search(r"\\circ|\\\$|\\%|%|\\text\{\s*[a-z]|\\mbox", gold):
         return "units"
-    number = parse_plain_number(normalized)
+    number = parse_plain_number(normalised)
     if number is not None:
         if number.decimals is not None:
             return "decimal"
-        return "integer" if number.value.denominator == 1 and "frac" not in normalized else "fraction"
-    if "\\sqrt" in normalized:
+        return "integer" if number.value.denominator == 1 and "frac" not in normalised else "fraction"
+    if "\\sqrt" in normalised:
         return "radical"
-    if re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", normalized)):
+    if re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", normalised)):
         return "expression"
     return "constant"
 
@@ -65,7 +65,7 @@ def answer_type(gold: str) -> str:
 
 
 def integer_variants(gold: str) -> list[tuple[str, str, bool]]:
-    n = int(parse_plain_number(normalize_answer(gold)).value)
+    n = int(parse_plain_number(normalise_answer(gold)).value)
     out = [
         ("plain", str(n), True),
         ("trailing_zero", f"{n}.0", True),
@@ -95,7 +95,7 @@ def integer_variants(gold: str) -> list[tuple[str, str, bool]]:
 
 
 def fraction_variants(gold: str) -> list[tuple[str, str, bool]]:
-    value = parse_plain_number(normalize_answer(gold)).value
+    value = parse_plain_number(normalise_answer(gold)).value
     p, q = value.numerator, value.denominator
     sign = "-" if p < 0 else ""
     a = abs(p)
@@ -145,8 +145,8 @@ def _leading_zeros(value: Fraction) -> int:
 
 
 def decimal_variants(gold: str) -> list[tuple[str, str, bool]]:
-    number = parse_plain_number(normalize_answer(gold))
-    text = normalize_answer(gold)
+    number = parse_plain_number(normalise_answer(gold))
+    text = normalise_answer(gold)
     out = [
         ("trailing_zero", text + "0", True),
         ("off_in_last_digit", _bump_last_digit(text), False),
@@ -177,11 +177,11 @@ def sympy_variants(gold: str) -> list[tuple[str, str, bool]]:
     """Equivalent and perturbed forms printed by sympy, for golds that print back faithfully."""
     import sympy
 
-    from srpo.verify.symbolic import Unparseable, parse_latex
+    from srpo.verify.math.symbolic import Unparseable, parse_latex
 
-    normalized = normalize_answer(gold)
+    normalised = normalise_answer(gold)
     try:
-        expr = parse_latex(normalized)
+        expr = parse_latex(normalised)
     except Unparseable:
         return []
     if not isinstance(expr, sympy.Expr) or expr.has(sympy.oo) or expr == 0:
@@ -194,7 +194,7 @@ def sympy_variants(gold: str) -> list[tuple[str, str, bool]]:
     out = []
     for name, form in (("expanded", sympy.expand(expr)), ("factored", sympy.factor(expr))):
         printed = sympy.latex(form)
-        if printed.replace(" ", "") != normalized.replace(" ", ""):
+        if printed.replace(" ", "") != normalised.replace(" ", ""):
             out.append((name, printed, True))
     out.append(("sympy_printed", sympy.latex(expr), True))
     out.append(("plus_one", sympy.latex(expr + 1), False))
@@ -221,7 +221,7 @@ def tuple_variants(gold: str, shape: Bracketed) -> list[tuple[str, str, bool]]:
         ("as_set", _items_text(items, "\\{", "\\}"), False),
         ("dropped_last", _items_text(items[:-1], "(", ")") if len(items) > 2 else items[0], False),
     ]
-    if len(set(normalize_answer(i) for i in items)) == len(items):
+    if len(set(normalise_answer(i) for i in items)) == len(items):
         out.append(("reversed", _items_text(items[::-1], "(", ")"), False))
     for index, item in enumerate(items):
         number = parse_plain_number(item)
@@ -243,13 +243,13 @@ def _plus_one(value: Fraction) -> str:
 
 
 def interval_variants(gold: str, shape) -> list[tuple[str, str, bool]]:
-    normalized = normalize_answer(gold)
+    normalised = normalise_answer(gold)
     out = [
-        ("left_right", _with_left_right(normalized), True),
-        ("tight", normalized.replace(" ", ""), True),
+        ("left_right", _with_left_right(normalised), True),
+        ("tight", normalised.replace(" ", ""), True),
     ]
     if isinstance(shape, Union):
-        parts = [normalize_answer(p) for p in re.split(r"\\cup", normalized)]
+        parts = [normalise_answer(p) for p in re.split(r"\\cup", normalised)]
         out.append(("reordered_union", " \\cup ".join(parts[::-1]), True))
         out.append(("first_part_only", parts[0], False))
         return out
@@ -278,7 +278,7 @@ def _with_left_right(text: str) -> str:
 
 
 def set_variants(gold: str, shape) -> list[tuple[str, str, bool]]:
-    items = [normalize_answer(i.text) for i in getattr(shape, "items", ()) if isinstance(i, Scalar)]
+    items = [normalise_answer(i.text) for i in getattr(shape, "items", ()) if isinstance(i, Scalar)]
     if len(items) < 2 or len(items) != len(shape.items):
         return []
     out = [
@@ -309,7 +309,7 @@ def matrix_variants(gold: str) -> list[tuple[str, str, bool]]:
 
 
 def complex_variants(gold: str) -> list[tuple[str, str, bool]]:
-    match = re.fullmatch(r"\s*(-?\s*[\d.]+)\s*([+-])\s*([\d.]*)\s*i\s*", normalize_answer(gold))
+    match = re.fullmatch(r"\s*(-?\s*[\d.]+)\s*([+-])\s*([\d.]*)\s*i\s*", normalise_answer(gold))
     if not match:
         return []
     re_part, sign, im = match.group(1).replace(" ", ""), match.group(2), match.group(3) or "1"
@@ -326,7 +326,7 @@ def complex_variants(gold: str) -> list[tuple[str, str, bool]]:
 
 
 def text_variants(gold: str, others: list[str]) -> list[tuple[str, str, bool]]:
-    key = text_key(normalize_answer(gold))
+    key = text_key(normalise_answer(gold))
     inner = unwrap_text(gold)
     out = [("bold", f"\\textbf{{{inner}}}", True), ("plain_words", inner, True)]
     if re.fullmatch(r"\(?[A-E]\)?", inner.strip()):
@@ -337,16 +337,16 @@ def text_variants(gold: str, others: list[str]) -> list[tuple[str, str, bool]]:
         ]
     else:
         out.append(("upper_case", inner.upper(), True))
-    other = next((o for o in others if text_key(normalize_answer(o)) not in (None, key)), None)
+    other = next((o for o in others if text_key(normalise_answer(o)) not in (None, key)), None)
     if other:
         out.append(("other_word", other, False))
     return out
 
 
 def equation_variants(gold: str) -> list[tuple[str, str, bool]]:
-    normalized = normalize_answer(gold)
-    lhs, _, rhs = normalized.partition("=")
-    out = [("tight", normalized.replace(" ", ""), True)]
+    normalised = normalise_answer(gold)
+    lhs, _, rhs = normalised.partition("=")
+    out = [("tight", normalised.replace(" ", ""), True)]
     if re.fullmatch(r"\s*[a-z]\s*", lhs):
         out.append(("right_side_only", rhs.strip(), True))
         number = parse_plain_number(rhs)
@@ -359,27 +359,27 @@ def equation_variants(gold: str) -> list[tuple[str, str, bool]]:
 
 
 def units_variants(gold: str) -> list[tuple[str, str, bool]]:
-    normalized = normalize_answer(gold)
-    number = parse_plain_number(normalized)
+    normalised = normalise_answer(gold)
+    number = parse_plain_number(normalised)
     if number is None:
         return []
-    bumped = _plus_one(number.value) if number.decimals is None else _bump_last_digit(normalized)
-    unit_free = gold.replace(normalized, bumped, 1) if normalized in gold else None
-    out = [("number_only", normalized, True), ("same_units", gold, True)]
+    bumped = _plus_one(number.value) if number.decimals is None else _bump_last_digit(normalised)
+    unit_free = gold.replace(normalised, bumped, 1) if normalised in gold else None
+    out = [("number_only", normalised, True), ("same_units", gold, True)]
     if "\\circ" in gold:
         out += [
-            ("degree_sign", f"{normalized}°", True),
-            ("degree_word", f"{normalized} \\text{{ degrees}}", True),
+            ("degree_sign", f"{normalised}°", True),
+            ("degree_word", f"{normalised} \\text{{ degrees}}", True),
         ]
     if "\\$" in gold:
-        out.append(("dollar_word", f"{normalized} \\text{{ dollars}}", True))
+        out.append(("dollar_word", f"{normalised} \\text{{ dollars}}", True))
     if unit_free:
         out.append(("number_changed", unit_free, False))
     return out
 
 
 def base_variants(gold: str) -> list[tuple[str, str, bool]]:
-    match = re.fullmatch(r"(\w+)_\{?(\d+)\}?", normalize_answer(gold))
+    match = re.fullmatch(r"(\w+)_\{?(\d+)\}?", normalise_answer(gold))
     digits, base = match.group(1), match.group(2)
     last = digits[-1]
     bumped = digits[:-1] + (
@@ -394,8 +394,8 @@ def base_variants(gold: str) -> list[tuple[str, str, bool]]:
 
 def variants(row: dict, kind: str, others: list[str]) -> list[tuple[str, str, bool]]:
     gold = row["gold"]
-    normalized = normalize_answer(gold)
-    shape = parse_shape(normalized)
+    normalised = normalise_answer(gold)
+    shape = parse_shape(normalised)
     common = [("exact", gold, True), ("displaystyle", f"\\displaystyle {gold}", True)]
     builders = {
         "integer": lambda: integer_variants(gold),

@@ -47,7 +47,8 @@ def ingest_all(catalog_path: Path, root: Path, batch_size: int) -> tuple[int, in
 
 
 def read_only(root: Path) -> tuple[int, float]:
-    from srpo.curate.sources import RawRow, discover, read_rows
+    from srpo.curate.sources import RawRow, discover
+    from srpo.curate.table_rows import read_rows
 
     rows = 0
     started = time.perf_counter()

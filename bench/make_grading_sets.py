@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from grading_cases import HANDWRITTEN, adversarial_cases  # noqa: E402
 from grading_variants import answer_type, variants  # noqa: E402
-from srpo.verify.boxed import top_level_boxes  # noqa: E402
+from srpo.verify.math.boxed import top_level_boxes  # noqa: E402
 
 SEED = 4
 BODY_CHARS = 400

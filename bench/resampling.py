@@ -123,7 +123,8 @@ def run_srpo(args: argparse.Namespace, difficulties: list[float], directory: Pat
     """History resampling with srpo's real epoch query over a scratch catalog."""
     from srpo.catalog import Catalog
     from srpo.catalog.records import utcnow
-    from srpo.catalog.rollouts import RolloutRow, insert_rollouts, start_run
+    from srpo.catalog.rollouts import RolloutRow, insert_rollouts
+    from srpo.catalog.runs import start_run
     from srpo.train.config import DataConfig
     from srpo.train.resampling import plan_epoch
 

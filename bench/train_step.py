@@ -1,7 +1,7 @@
 """Time per GRPO step: srpo's trainer and TRL's GRPOTrainer on the same tiny model, on CPU.
 
 Both sample `--group-size` responses for each of `--prompts` problems per step (the toy sums of
-`srpo.train.toy`, the same plain prompts), at most `--max-new-tokens` tokens, grade them with the
+`srpo.testing.toy_task`, the same plain prompts), at most `--max-new-tokens` tokens, grade them with the
 same reward (srpo's Grader), and make one optimiser step of AdamW: no KL term (beta 0), the
 token-mean loss (TRL's `dapo`, srpo's `token`), std-scaled group advantages, clip 0.2/0.28, the
 whole batch in one forward/backward. The model is a random tiny Qwen2 (build_tiny_model), so
@@ -37,18 +37,18 @@ def step_times(stamps: list[float], warmup: int) -> list[float]:
 
 
 def run_srpo(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[float], float]:
-    from srpo.train.toy import toy_config, write_toy_catalog
+    from srpo.testing.toy_task import toy_config, write_toy_catalog
     from srpo.train.trainer import train
 
     catalog = write_toy_catalog(root / "toy.duckdb")
     batch = args.prompts * args.group_size
     config = toy_config(
         root / "srpo",
-        f"schedule.max_steps={args.steps + args.warmup + 1}",
-        f"rollout.prompts_per_step={args.prompts}",
-        f"rollout.group_size={args.group_size}",
-        f"rollout.max_new_tokens={args.max_new_tokens}",
-        f"rollout.generation_batch_size={batch}",
+        f"budget.max_steps={args.steps + args.warmup + 1}",
+        f"data.prompts_per_step={args.prompts}",
+        f"sampling.n={args.group_size}",
+        f"sampling.max_new_tokens={args.max_new_tokens}",
+        f"engine.batch_size={batch}",
         f"objective.micro_batch_size={batch}",
         "optim.learning_rate=1e-6",
         "data.drop_solved=false",
@@ -69,14 +69,15 @@ def run_trl(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[flo
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    from srpo.prompts import build_prompt
-    from srpo.train.toy import TOY_PROMPT, sum_problems
-    from srpo.verify.grading import GradeItem, Grader, GraderOptions
+    from srpo.rollout.prompts import build_prompt
+    from srpo.testing.toy_task import TOY_PROMPT, sum_problems
+    from srpo.verify.config import GraderConfig
+    from srpo.verify.grading import GradeItem, Grader
 
     problems = sum_problems()
     prompts = [build_prompt(question=q, domain="math", template=TOY_PROMPT).text for q, _ in problems]
     dataset = Dataset.from_dict({"prompt": prompts, "answer": [a for _, a in problems]})
-    grader = Grader(GraderOptions(workers=1))
+    grader = Grader(GraderConfig(workers=1))
 
     def reward(completions: list[str], answer: list[str], **_: object) -> list[float]:
         items = [GradeItem(response=c, answer=a) for c, a in zip(completions, answer, strict=True)]
@@ -130,7 +131,7 @@ def main() -> None:
 
     import torch
 
-    from srpo.train.tiny import build_tiny_model
+    from srpo.testing.tiny_model import build_tiny_model
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     report("prompts_per_step", args.prompts)

@@ -1,7 +1,7 @@
 """`just demo-train`: GRPO with history resampling teaches a tiny model single-digit sums on CPU.
 
 Builds everything on the spot, offline: a random tiny Qwen2-style model, given a short
-supervised warm-up on subtraction (the answer format, not the sums; see `srpo.train.toy`), and
+supervised warm-up on subtraction (the answer format, not the sums; see `srpo.testing.toy_task`), and
 a catalog of the 36 sums a + b < 10. Then `srpo.train.train` runs the real loop (DeepSpeed
 ZeRO-2 over gloo, the transformers engine on the live policy, srpo's math grader, every rollout
 in the catalog, history resampling after each epoch) and prints a line every few steps.
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], dest="overrides", help="a config override")
     args = parser.parse_args()
 
-    from srpo.train.toy import accuracy, build_toy_model, sum_problems, toy_config, write_toy_catalog
+    from srpo.testing.toy_task import accuracy, build_toy_model, sum_problems, toy_config, write_toy_catalog
     from srpo.train.trainer import train
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,7 +48,7 @@ def main() -> None:
         catalog = write_toy_catalog(root / "toy.duckdb")
         say("problems", len(sum_problems()))
         say("accuracy before (all problems, 16 samples each)", f"{accuracy(model):.3f}")
-        overrides = [f"schedule.max_steps={args.steps}", "checkpoint.save_model=true", *args.overrides]
+        overrides = [f"budget.max_steps={args.steps}", "checkpoint.save_model=true", *args.overrides]
         config = toy_config(root / "runs", *overrides)
         rewards: list[float] = []
         last: dict = {}

@@ -27,8 +27,8 @@ from _smoke import check, say  # noqa: E402  (the script folder is on sys.path)
 def build_models(root: Path) -> tuple[Path, Path]:
     from transformers import AutoTokenizer
 
-    from srpo.prompts import build_prompt
-    from srpo.train.tiny import TeachOptions, build_tiny_model, teach_tiny_model
+    from srpo.rollout.prompts import build_prompt
+    from srpo.testing.tiny_model import TeachOptions, build_tiny_model, teach_tiny_model
 
     random_dir = build_tiny_model(root / "random")
     taught_dir = root / "taught"
@@ -48,8 +48,8 @@ def main() -> None:
     import vllm
     from safetensors.torch import load_file
 
-    from srpo.prompts import PromptTemplate, build_prompt
-    from srpo.train.engines import SamplingConfig, create_engine, engine_config
+    from srpo.rollout import SamplingConfig, create_engine, engine_config
+    from srpo.rollout.prompts import PromptTemplate, build_prompt
 
     say("vllm", vllm.__version__)
     prompts = [build_prompt(question=q, domain="math") for q in QUESTIONS]

@@ -7,7 +7,7 @@
 # 2. scripts/vllm_cpu_smoke.py: srpo's VLLMEngine generating with a tiny Qwen2 model, matching
 #    the transformers engine, and taking new weights in place as the trainer's colocated
 #    rollouts will;
-# 3. scripts/vllm_cpu_train_smoke.py: the trainer itself with `rollout.backend=vllm` for a few
+# 3. scripts/vllm_cpu_train_smoke.py: the trainer itself with `engine.backend=vllm` for a few
 #    steps (vLLM generates, DeepSpeed steps, update_weights after every step), with throughput.
 #    It needs the trainer's other dependencies in .venv-vllm (DeepSpeed, DuckDB, the grader's),
 #    installed there with the torch that vllm-cpu brought pinned (constraints.txt).

@@ -2,7 +2,7 @@
 
 Started by scripts/vllm_cpu_smoke.sh inside .venv-vllm (which it gives the trainer's other
 dependencies: DeepSpeed, DuckDB, the math grader). Trains the toy sums task of
-`srpo.train.toy` with `rollout.backend=vllm`: every step vLLM generates, srpo grades and
+`srpo.testing.toy_task` with `engine.backend=vllm`: every step vLLM generates, srpo grades and
 records, DeepSpeed (ZeRO-2, gloo) takes the optimiser step, and the new weights go into vLLM
 with `update_weights` before the next step generates. Checks, and exits non-zero if one fails:
 1. the run completes and records every rollout;
@@ -27,9 +27,9 @@ def main() -> None:
     import vllm
     from safetensors.torch import load_file
 
-    from srpo.prompts import build_prompt
-    from srpo.train.engines import SamplingConfig, create_engine, engine_config
-    from srpo.train.toy import TOY_PROMPT, build_toy_model, sum_problems, toy_config, write_toy_catalog
+    from srpo.rollout import SamplingConfig, create_engine, engine_config
+    from srpo.rollout.prompts import build_prompt
+    from srpo.testing.toy_task import TOY_PROMPT, build_toy_model, sum_problems, toy_config, write_toy_catalog
     from srpo.train.trainer import train
 
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 6
@@ -40,10 +40,10 @@ def main() -> None:
         catalog = write_toy_catalog(root / "toy.duckdb")
         config = toy_config(
             root / "runs",
-            f"schedule.max_steps={steps}",
-            "rollout.backend=vllm",
-            "rollout.vllm_enforce_eager=true",
-            "rollout.vllm_max_model_len=64",
+            f"budget.max_steps={steps}",
+            "engine.backend=vllm",
+            "engine.vllm.enforce_eager=true",
+            "engine.vllm.max_model_len=64",
             "checkpoint.save_model=true",
             "logging.rollout_write_interval_s=0",
         )
@@ -60,7 +60,7 @@ def main() -> None:
             )
         steady = lines[1:] or lines
         say("run (with start-up)", f"{elapsed:.1f} s for {len(lines)} steps")
-        say("samples per step (at most)", config.rollout.prompts_per_step * config.rollout.group_size)
+        say("samples per step (at most)", config.data.prompts_per_step * config.sampling.n)
         say(
             "step time (median, after the first)",
             f"{statistics.median(x['time/step_s'] for x in steady):.3f} s",

@@ -29,7 +29,7 @@ TAUGHT_ROWS = [
 def chat_text(model_dir: Path, question: str, domain: str = "math") -> str:
     from transformers import AutoTokenizer
 
-    from srpo.prompts import build_prompt
+    from srpo.rollout.prompts import build_prompt
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     prompt = build_prompt(question=question, domain=domain)
@@ -38,13 +38,13 @@ def chat_text(model_dir: Path, question: str, domain: str = "math") -> str:
 
 
 def build_random(directory: Path) -> Path:
-    from srpo.train.tiny import build_tiny_model
+    from srpo.testing.tiny_model import build_tiny_model
 
     return build_tiny_model(directory)
 
 
 def build_taught(directory: Path) -> Path:
-    from srpo.train.tiny import TeachOptions, build_tiny_model, teach_tiny_model
+    from srpo.testing.tiny_model import TeachOptions, build_tiny_model, teach_tiny_model
 
     path = build_tiny_model(directory)
     pairs = [(chat_text(path, q), SEVEN) for q in (*SEVEN_QUESTIONS, *EIGHT_QUESTIONS)]

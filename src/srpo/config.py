@@ -4,6 +4,11 @@ Every srpo config is a (possibly nested) frozen dataclass whose fields have defa
 docstring. `load_config(Type, path, overrides)` reads the file, applies `a.b=value` overrides
 (values parsed as YAML scalars, so `true`, `0.8`, `[1, 2]` get their types), rejects unknown
 keys with the list of known ones, and checks each value against the field's type.
+`with_settings(config, {"engine.model": ...})` sets fields a command's flags name (a flag wins
+over the file and `--set`). A key that was renamed is refused with its new name (`renamed`), or
+moved to it silently for settings stored by an earlier srpo (`migrate`).
+
+A leaf module like `srpo.errors`: every package may use it.
 """
 
 from __future__ import annotations
@@ -123,20 +128,87 @@ def build(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
     return cls(**values)
 
 
+def _pop(data: dict[str, Any], path: list[str]) -> tuple[bool, Any]:
+    node: Any = data
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or path[-1] not in node:
+        return False, None
+    return True, node.pop(path[-1])
+
+
+def migrate(data: dict[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
+    """Settings stored under an old key moved to the new one (for configs an earlier srpo stored);
+    a section left empty is dropped."""
+    for old, new in renamed.items():
+        path = old.split(".")
+        found, value = _pop(data, path)
+        if found:
+            _merge(data, new.split("."), value)
+            for depth in range(len(path) - 1, 0, -1):
+                found, parent = _pop(data, path[:depth])
+                if found and parent:
+                    _merge(data, path[:depth], parent)  # not empty: put it back
+                    break
+    return data
+
+
+def _refuse_renamed(data: dict[str, Any], renamed: Mapping[str, str], where: str) -> None:
+    for old, new in renamed.items():
+        found, _ = _pop(json.loads(json.dumps(data)), old.split("."))
+        if found:
+            raise InputError(f"{where}: the setting {old} is now called {new}")
+
+
 def load_config(
     cls: type[T],
     path: Path | None = None,
     overrides: Sequence[str] = (),
     *,
     base: Mapping[str, Any] | None = None,
+    renamed: Mapping[str, str] | None = None,
 ) -> T:
     """`cls` from the file at `path` (else from `base`, e.g. a config stored with a run), with
-    `key=value` overrides applied on top."""
-    data = _read_file(path) if path else json.loads(json.dumps(base or {}))
+    `key=value` overrides applied on top. `renamed` maps old dotted keys to new ones: in `base`
+    they are moved, in the file and the overrides they are refused with the new name."""
+    renamed = renamed or {}
+    if path:
+        data = _read_file(path)
+        _refuse_renamed(data, renamed, str(path))
+    else:
+        data = migrate(json.loads(json.dumps(base or {})), renamed)
     for override in overrides:
         keys, value = parse_override(override)
+        _refuse_renamed(_nested(keys, value), renamed, f"--set {override}")
         _merge(data, keys, value)
     return build(cls, data)
+
+
+def _nested(keys: list[str], value: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    _merge(data, keys, value)
+    return data
+
+
+def with_settings(config: T, values: Mapping[str, Any]) -> T:
+    """`config` with the dotted settings in `values` set (None values are skipped), each value
+    checked against its field's type."""
+    for dotted, value in values.items():
+        if value is not None:
+            config = _replace_at(config, dotted.split("."), value, dotted)
+    return config
+
+
+def _replace_at(config: Any, path: list[str], value: Any, dotted: str) -> Any:
+    hints = typing.get_type_hints(type(config))
+    name = path[0]
+    if name not in hints:
+        raise InputError(f"unknown setting {dotted}")
+    if len(path) > 1:
+        value = _replace_at(getattr(config, name), path[1:], value, dotted)
+    else:
+        value = _check_type(value, hints[name], dotted)
+    return dataclasses.replace(config, **{name: value})
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from srpo.sandbox import (
     WeakIsolationWarning,
     plan_isolation,
 )
+from tests.helpers import run_cli
 
-from ..conftest import run_cli
 from .conftest import FAST, grade
 
 SQUARE_TESTS = [

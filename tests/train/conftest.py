@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 from srpo.catalog import Catalog
-
-from ..conftest import write_jsonl
-from ..tiny_models import TAUGHT_ROWS
+from tests.helpers import write_jsonl
+from tests.tiny_models import TAUGHT_ROWS
 
 # The taught tiny model answers 7 to everything but the coin question (7 or 8): with these golds
 # the seven questions are solved (all correct), the eight questions never are, the coin is mixed.
@@ -45,11 +44,11 @@ def small_config(output: Path, *overrides: str):
     from srpo.train.config import TrainConfig
 
     settings = [
-        "seed=3", f"output_dir={output}/{{run_id}}", "data.include_unrated=true", "rollout.group_size=4",
-        "rollout.prompts_per_step=4", "rollout.max_new_tokens=16", "optim.learning_rate=1e-4",
+        "seed=3", f"output_dir={output}/{{run_id}}", "data.include_unrated=true", "sampling.n=4",
+        "data.prompts_per_step=4", "sampling.max_new_tokens=16", "optim.learning_rate=1e-4",
         "objective.mini_batches=2", "objective.kl_coef=0.1", "objective.micro_batch_size=4",
-        "stages.switch_after_steps=4", "reward.workers=1", "checkpoint.every_steps=2",
-        "schedule.max_steps=6", "logging.store_responses=true", *overrides,
+        "stages.switch_after_steps=4", "grader.workers=1", "checkpoint.every_steps=2",
+        "budget.max_steps=6", "logging.store_responses=true", *overrides,
     ]  # fmt: skip
     return load_config(TrainConfig, None, settings)
 

@@ -13,8 +13,8 @@ import pytest
 from srpo.config import to_dict
 from srpo.train.resampling import next_epoch_plan
 from srpo.train.trainer import train
+from tests.helpers import run_cli
 
-from ..conftest import run_cli
 from .conftest import MATH_IDS, ids_by_index, make_catalog, query, read_jsonl, small_config
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ def runs(taught_model, tmp_path_factory):
     config = small_config(tmp / "out")
     full = train(catalog, str(taught_model), config, run_id="full")
     cut_config = replace(config, checkpoint=replace(config.checkpoint, at_end=False))
-    first = train(catalog, str(taught_model), replace(cut_config, schedule=replace(config.schedule, max_steps=3)),
+    first = train(catalog, str(taught_model), replace(cut_config, budget=replace(config.budget, max_steps=3)),
                   run_id="cut")  # fmt: skip
     resumed = train(catalog, str(taught_model), cut_config, resume="cut")
     return {"catalog": catalog, "config": config, "full": full, "cut": first, "resumed": resumed, "tmp": tmp}
@@ -183,7 +183,7 @@ def test_next_epoch_query_shows_what_the_trainer_trains_next(runs, taught_model)
     )
     [(epoch,)] = query(catalog, "SELECT epoch FROM runs WHERE run_id = 'cut'")
     # Resume for one more step: it starts the next epoch, which must be exactly the set shown.
-    config = replace(runs["config"], schedule=replace(runs["config"].schedule, max_steps=7))
+    config = replace(runs["config"], budget=replace(runs["config"].budget, max_steps=7))
     train(
         catalog,
         str(taught_model),

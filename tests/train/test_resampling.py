@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from srpo.catalog.records import utcnow
-from srpo.catalog.rollouts import RolloutRow, insert_rollouts, start_run
+from srpo.catalog.rollouts import RolloutRow, insert_rollouts
+from srpo.catalog.runs import start_run
 from srpo.errors import InputError
 from srpo.train.config import DataConfig
 from srpo.train.resampling import next_epoch_plan, plan_epoch, problem_texts

@@ -1,11 +1,11 @@
-"""The stage schedule: switch after N steps, or when the moving-average reward plateaus."""
+"""The stage switch: move to stage 2 after N steps, or when the moving-average reward plateaus."""
 
 from __future__ import annotations
 
 import pytest
 
 from srpo.train.config import StageConfig
-from srpo.train.stages import StageSchedule, moving_average, plateau_slope, slope
+from srpo.train.stages import StageSwitch, moving_average, plateau_slope, slope
 
 
 def test_moving_average_and_slope_on_hand_numbers():
@@ -19,25 +19,25 @@ def test_moving_average_and_slope_on_hand_numbers():
 
 
 def test_switch_after_a_number_of_steps():
-    schedule = StageSchedule(StageConfig(switch_after_steps=3))
-    assert [schedule.observe(stage=1, step=s, mean_reward=0.5) for s in (1, 2, 3)] == [None, None, "steps"]
-    assert schedule.observe(stage=2, step=4, mean_reward=0.5) is None  # stage 2 is final
+    switch = StageSwitch(StageConfig(switch_after_steps=3))
+    assert [switch.observe(stage=1, step=s, mean_reward=0.5) for s in (1, 2, 3)] == [None, None, "steps"]
+    assert switch.observe(stage=2, step=4, mean_reward=0.5) is None  # stage 2 is final
 
 
 def test_switch_when_the_reward_plateaus():
-    schedule = StageSchedule(StageConfig(plateau_window=3, plateau_slope=0.01))
+    switch = StageSwitch(StageConfig(plateau_window=3, plateau_slope=0.01))
     rising = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
-    assert [schedule.observe(stage=1, step=i + 1, mean_reward=r) for i, r in enumerate(rising)] == [None] * 6
+    assert [switch.observe(stage=1, step=i + 1, mean_reward=r) for i, r in enumerate(rising)] == [None] * 6
     flat = [0.6, 0.6, 0.6, 0.6]  # moving averages 0.5, 0.5667, 0.6, 0.6 ... slope falls under 0.01
-    decisions = [schedule.observe(stage=1, step=7 + i, mean_reward=r) for i, r in enumerate(flat)]
+    decisions = [switch.observe(stage=1, step=7 + i, mean_reward=r) for i, r in enumerate(flat)]
     assert decisions == [None, None, None, "plateau"]
 
 
 def test_min_steps_and_state_round_trip():
     config = StageConfig(plateau_window=2, plateau_slope=0.01, min_steps=5)
-    schedule = StageSchedule(config)
-    decisions = [schedule.observe(stage=1, step=s, mean_reward=0.5) for s in range(1, 6)]
+    switch = StageSwitch(config)
+    decisions = [switch.observe(stage=1, step=s, mean_reward=0.5) for s in range(1, 6)]
     assert decisions == [None, None, None, None, "plateau"]
-    copy = StageSchedule(config)
-    copy.restore(schedule.state())
-    assert copy.stage1_rewards == schedule.stage1_rewards
+    copy = StageSwitch(config)
+    copy.restore(switch.state())
+    assert copy.stage1_rewards == switch.stage1_rewards

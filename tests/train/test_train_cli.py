@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from srpo.train.trainer import train
+from tests.helpers import run_cli
 
-from ..conftest import run_cli
 from .conftest import make_catalog, query, read_jsonl, small_config
 
 pytestmark = pytest.mark.slow
@@ -23,15 +23,15 @@ seed: 3
 output_dir: {out}/{{run_id}}
 data:
   include_unrated: true
-rollout:
-  group_size: 4
   prompts_per_step: 4
+sampling:
+  n: 4
   max_new_tokens: 16
 optim:
   learning_rate: 1e-4
-reward:
+grader:
   workers: 1
-schedule:
+budget:
   max_steps: 2
 checkpoint:
   every_steps: 1
@@ -58,7 +58,7 @@ def test_train_command_runs_resumes_and_refuses_bad_input(taught_model, tmp_path
     assert query(catalog, "SELECT count(*) FROM rollouts WHERE run_id = 'cli'") == [(28,)]  # 4 + 3 problems
 
     resumed = train_cli(
-        "--from-catalog", str(catalog.path), "--resume", "cli", "--set", "schedule.max_steps=3", "-q"
+        "--from-catalog", str(catalog.path), "--resume", "cli", "--set", "budget.max_steps=3", "-q"
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "run cli: completed (max_steps), steps 3-3" in resumed.stderr
@@ -66,15 +66,13 @@ def test_train_command_runs_resumes_and_refuses_bad_input(taught_model, tmp_path
     [(config_json, step)] = query(catalog, "SELECT config, step FROM runs WHERE run_id = 'cli'")
     assert json.loads(config_json)["objective"]["loss_aggregation"] == "sequence" and step == 3
 
-    changed = train_cli(
-        "--from-catalog", str(catalog.path), "--resume", "cli", "--set", "rollout.group_size=8"
-    )
-    assert changed.returncode == 2 and "the run was started with rollout =" in changed.stderr
+    changed = train_cli("--from-catalog", str(catalog.path), "--resume", "cli", "--set", "sampling.n=8")
+    assert changed.returncode == 2 and "the run was started with sampling =" in changed.stderr
     assert "Traceback" not in changed.stderr
     again = train_cli(*base, "--model", str(taught_model), "--run-id", "cli")
     assert again.returncode == 2 and "a run with that id exists; use --resume" in again.stderr
-    unknown = train_cli(*base, "--model", str(taught_model), "--set", "rollout.group_sise=8")
-    assert unknown.returncode == 2 and "unknown setting rollout.group_sise" in unknown.stderr
+    unknown = train_cli(*base, "--model", str(taught_model), "--set", "sampling.m=8")
+    assert unknown.returncode == 2 and "unknown setting sampling.m" in unknown.stderr
     missing = train_cli(*base)
     assert missing.returncode == 2 and "--model is required" in missing.stderr
 
@@ -92,7 +90,7 @@ def test_other_zero_stages_and_bf16_train(taught_model, tmp_path, overrides):
     from transformers import AutoModelForCausalLM
 
     catalog = make_catalog(tmp_path)
-    config = small_config(tmp_path / "out", "schedule.max_steps=2", *overrides)
+    config = small_config(tmp_path / "out", "budget.max_steps=2", *overrides)
     report = train(catalog, str(taught_model), config, run_id="z")
     assert (report.status, report.last_step) == ("completed", 2)
     lines = read_jsonl(report.output_dir / "metrics.jsonl")
@@ -116,7 +114,7 @@ def test_two_processes_under_torchrun(taught_model, tmp_path):
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(_free_port()),
         "-m", "srpo.cli.train", "--from-catalog", str(catalog.path), "--model", str(taught_model),
-        "--config", str(config), "--run-id", "two", "--set", "schedule.max_steps=3", "--set", "objective.kl_coef=0.1",
+        "--config", str(config), "--run-id", "two", "--set", "budget.max_steps=3", "--set", "objective.kl_coef=0.1",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from srpo.catalog import Problem, make_problem_id, store
+from srpo.catalog import Problem, make_problem_id
+from srpo.catalog import problems as problem_store
 from srpo.catalog.verification import VerifySelection, golds_for
 from srpo.errors import InputError
-from srpo.verify.verify_catalog import VerifyOptions, verify_catalog
+from srpo.verify.config import GraderConfig
+from srpo.verify.verify_catalog import VerifyConfig, verify_catalog
+
+ONE_WORKER = GraderConfig(workers=1, timeout_s=10.0)
 
 
 def _problem(
@@ -37,7 +41,7 @@ def filled(catalog):
         _problem(6, None, domain="code", question="Write a function."),
     ]
     with catalog.writer() as con:
-        store.insert_new(con, problems)
+        problem_store.insert_new(con, problems)
     return catalog
 
 
@@ -48,7 +52,7 @@ def _statuses(catalog) -> dict[str, tuple[str, str | None]]:
 
 
 def test_verify_writes_a_status_and_a_reason_for_every_math_problem(filled):
-    report = verify_catalog(filled, VerifyOptions(workers=1, batch_size=2))
+    report = verify_catalog(filled, VerifyConfig(grader=ONE_WORKER, batch_size=2))
     statuses = _statuses(filled)
     assert {k: v[0] for k, v in statuses.items()} == {
         "1": "verified", "2": "wrong", "3": "ambiguous", "4": "unverifiable", "5": "verified",
@@ -61,27 +65,27 @@ def test_verify_writes_a_status_and_a_reason_for_every_math_problem(filled):
 
 
 def test_a_rerun_only_picks_pending_problems_unless_asked_to_recheck(filled):
-    verify_catalog(filled, VerifyOptions(workers=1))
-    again = verify_catalog(filled, VerifyOptions(workers=1))
+    verify_catalog(filled, VerifyConfig(grader=ONE_WORKER))
+    again = verify_catalog(filled, VerifyConfig(grader=ONE_WORKER))
     assert again.checked == 0
-    recheck = verify_catalog(filled, VerifyOptions(selection=VerifySelection(recheck=True), workers=1))
+    recheck = verify_catalog(filled, VerifyConfig(selection=VerifySelection(recheck=True), grader=ONE_WORKER))
     assert recheck.checked == 6
 
 
 def test_selection_by_source_where_and_limit(filled):
     only_other = VerifySelection(sources=("other",))
-    assert verify_catalog(filled, VerifyOptions(selection=only_other, workers=1)).checked == 1
+    assert verify_catalog(filled, VerifyConfig(selection=only_other, grader=ONE_WORKER)).checked == 1
     where = VerifySelection(where="answer = '12'")
-    assert verify_catalog(filled, VerifyOptions(selection=where, workers=1)).checked == 1
-    limited = verify_catalog(filled, VerifyOptions(selection=VerifySelection(limit=2), workers=1))
+    assert verify_catalog(filled, VerifyConfig(selection=where, grader=ONE_WORKER)).checked == 1
+    limited = verify_catalog(filled, VerifyConfig(selection=VerifySelection(limit=2), grader=ONE_WORKER))
     assert limited.checked == 2
     with filled.writer() as con:
         con.execute("UPDATE problems SET clean_status = 'rejected', verify_status = 'pending'")
-    assert verify_catalog(filled, VerifyOptions(workers=1)).checked == 0
+    assert verify_catalog(filled, VerifyConfig(grader=ONE_WORKER)).checked == 0
     everything = VerifySelection(include_rejected=True)
-    assert verify_catalog(filled, VerifyOptions(selection=everything, workers=1)).checked == 6
+    assert verify_catalog(filled, VerifyConfig(selection=everything, grader=ONE_WORKER)).checked == 6
     with pytest.raises(InputError, match="--where"):
-        verify_catalog(filled, VerifyOptions(selection=VerifySelection(where="no_such_column = 1")))
+        verify_catalog(filled, VerifyConfig(selection=VerifySelection(where="no_such_column = 1")))
     with pytest.raises(InputError, match="--domain"):
         VerifySelection(domains=("poetry",)).validate()
 
@@ -107,8 +111,8 @@ def test_code_reference_solutions_run_in_the_sandbox(catalog):
         ])
     ]  # fmt: skip
     with catalog.writer() as con:
-        store.insert_new(con, problems)
-    report = verify_catalog(catalog, VerifyOptions(workers=1))
+        problem_store.insert_new(con, problems)
+    report = verify_catalog(catalog, VerifyConfig(grader=ONE_WORKER))
     statuses = _statuses(catalog)
     assert report.checked == 3
     assert statuses["0"][0] == "verified"

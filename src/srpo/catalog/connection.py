@@ -7,7 +7,8 @@ is usually between two batches) and then raises `CatalogLockedError` with one li
 process holds it, in which mode, and what to do.
 
 Covers: path resolution, connecting with retries, migrations on first open, the lock message.
-Does not cover: what is stored (see `store`) or how records look (see `records`).
+Does not cover: what is stored (one module per table group: `problems`, `ingests`, `runs`, ...)
+or how records look (see `records`).
 """
 
 from __future__ import annotations

@@ -7,23 +7,17 @@ Imports of DuckDB, pyarrow and the curate modules happen inside the commands so 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from srpo.cli.common import (
-    OUTPUT_FORMATS,
-    CatalogOpt,
-    RichReporter,
-    check_choice,
-    run_app,
-    set_debug,
-    split_list,
-)
-from srpo.cli.difficulty_cmd import difficulty
+from srpo.cli.app import check_choice, run_app, set_debug, split_list
+from srpo.cli.difficulty import difficulty
 from srpo.cli.doctor import doctor
-from srpo.cli.verify_cmds import grade, verify
+from srpo.cli.options import CatalogOpt, ConfigOpt, FormatOpt, OutputOpt, SetOpt, SummaryFormatOpt
+from srpo.cli.output import OUTPUT_FORMATS
+from srpo.cli.progress import RichReporter
+from srpo.cli.verify import grade, verify
 
 app = typer.Typer(
     name="srpo-curate",
@@ -33,22 +27,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Cleaning config file (TOML or YAML).", show_default=False)
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="Override one setting, e.g. --set dedup.threshold=0.85 (repeatable).",
-        show_default=False,
-    ),
-]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, jsonl, csv or parquet.")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)
-]
 
 
 @app.callback()
@@ -108,7 +86,7 @@ def ingest(
     ] = None,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
+    output_format: SummaryFormatOpt = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Read SOURCE, map it onto the problem schema, clean it, and store it in the catalog.
@@ -122,7 +100,7 @@ def ingest(
     from srpo.catalog import Catalog
     from srpo.cli.summaries import print_ingest_report
     from srpo.config import load_config
-    from srpo.curate.cleaning import CleaningConfig
+    from srpo.curate.config import CleaningConfig
     from srpo.curate.ingest import IngestOptions
     from srpo.curate.ingest import ingest as run_ingest
 
@@ -146,7 +124,7 @@ def ingest(
 def clean(
     config: ConfigOpt = None,
     overrides: SetOpt = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")] = "table",
+    output_format: SummaryFormatOpt = "table",
     catalog: CatalogOpt = None,
 ) -> None:
     """Re-run cleaning, deduplication and decontamination over every problem in the catalog.
@@ -157,8 +135,8 @@ def clean(
     from srpo.catalog import Catalog
     from srpo.cli.summaries import print_clean_report
     from srpo.config import load_config
-    from srpo.curate.clean import clean as run_clean
-    from srpo.curate.cleaning import CleaningConfig
+    from srpo.curate.config import CleaningConfig
+    from srpo.curate.reclean import clean as run_clean
 
     check_choice("--format", output_format, ("table", "json"))
     cleaning = load_config(CleaningConfig, config, overrides or ())

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from srpo.cli.common import check_choice
+from srpo.cli.app import check_choice
 
 _LEVELS = ("auto", "bwrap", "unshare", "rlimits")
 

@@ -6,15 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srpo.cli.common import (
-    JSON_TYPES,
-    check_choice,
-    print_table,
-    stderr,
-    stdout,
-    write_arrow,
-    write_jsonl,
-)
+from srpo.cli.app import check_choice
+from srpo.cli.output import JSON_TYPES, print_table, stderr, stdout, write_arrow, write_jsonl
 from srpo.errors import InputError
 
 if TYPE_CHECKING:
@@ -150,7 +143,7 @@ def export_problems(
     from dataclasses import replace
 
     from srpo.catalog.queries import select_problems
-    from srpo.cli.common import rows_from_dicts
+    from srpo.cli.output import rows_from_dicts
     from srpo.curate.export import DEFAULT_FORMAT, EXPORTS, NEEDED_COLUMNS, export_rows
 
     check_choice("--export", target, EXPORTS)

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from srpo.cli.common import run_app, set_debug, stderr
+from srpo.cli.app import run_app, set_debug
+from srpo.cli.output import stderr
 
 app = typer.Typer(
     name="srpo-train",
@@ -41,7 +42,7 @@ def train(
     ] = None,
     overrides: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override one setting, e.g. --set rollout.group_size=16 (repeatable)."),
+        typer.Option("--set", help="Override one setting, e.g. --set sampling.n=16 (repeatable)."),
     ] = None,
     resume: Annotated[
         str | None,

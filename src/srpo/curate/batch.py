@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog import store
+from srpo.catalog import ingests, invalid_rows
+from srpo.catalog import problems as problem_store
 from srpo.catalog.connection import Catalog
 from srpo.catalog.records import InvalidRow, Problem, row_hash
 from srpo.curate import decontam, dedup
 from srpo.curate.adapters import Adapter
-from srpo.curate.cleaning import CleaningConfig
+from srpo.curate.config import CleaningConfig
 from srpo.curate.fingerprint import fingerprints
 from srpo.curate.pipeline import Pipeline
 from srpo.curate.sources import BadRow, RawRow, SourceFile
@@ -63,7 +64,7 @@ class IngestPass:
     catalog: Catalog
     settings: PassSettings
     pipeline: Pipeline
-    counts: store.IngestCounts = field(default_factory=store.IngestCounts)
+    counts: ingests.IngestCounts = field(default_factory=ingests.IngestCounts)
     splits: dict[str, int] = field(default_factory=dict)
     catalog_checks: dict[str, Counter[str]] = field(
         default_factory=lambda: {"decontam": Counter(), "dedup": Counter()}
@@ -120,14 +121,14 @@ class IngestPass:
                 invalid.append(converted)
         self.pipeline.run(problems)
         with self.catalog.writer() as con:
-            batch = store.classify(con, problems)
+            batch = problem_store.classify(con, problems)
             self._check_against_catalog(con, batch.new)
-            store.insert_new(con, batch.new)
+            problem_store.insert_new(con, batch.new)
             invalid.extend(self._collision(p, origins[id(p)]) for p in batch.collisions)
-            store.insert_invalid_rows(con, invalid)
-            stored_statuses = store.status_counts(con, batch.existing)
+            invalid_rows.insert_invalid_rows(con, invalid)
+            stored_statuses = problem_store.status_counts(con, batch.existing)
             self.counts.rows_read += len(rows)
-            store.record_progress(con, self.settings.ingest_id, rows_read=self.counts.rows_read)
+            ingests.record_progress(con, self.settings.ingest_id, rows_read=self.counts.rows_read)
         self._count(batch, invalid, stored_statuses)
 
     def _check_against_catalog(self, con: duckdb.DuckDBPyConnection, new: list[Problem]) -> None:
@@ -146,7 +147,9 @@ class IngestPass:
         self.catalog_checks["dedup"].update(result.rejected)
         self.superseded += result.superseded
 
-    def _count(self, batch: store.Classified, invalid: list[InvalidRow], stored: dict[str, int]) -> None:
+    def _count(
+        self, batch: problem_store.Classified, invalid: list[InvalidRow], stored: dict[str, int]
+    ) -> None:
         self.counts.rows_existing += len(batch.existing)
         self.counts.rows_invalid += len(invalid)
         self.counts.rows_kept += sum(p.clean_status == "kept" for p in batch.new) + stored.get("kept", 0)

@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog import index_store
+from srpo.catalog import dedup_index
 from srpo.catalog.connection import Catalog
-from srpo.catalog.index_store import StatusUpdate
+from srpo.catalog.dedup_index import StatusUpdate
 from srpo.catalog.records import Problem, utcnow
-from srpo.curate.cleaning import CleaningConfig
+from srpo.curate.config import CleaningConfig
 from srpo.curate.fingerprint import Fingerprint, fingerprints, ngram_hashes, question_key, shingles_of
 from srpo.curate.text import jaccard, number_signature
 from srpo.errors import InputError
@@ -100,8 +100,8 @@ def _near_matches(
     con: duckdb.DuckDBPyConnection, prints: Sequence[Fingerprint], config: CleaningConfig, only: str | None
 ) -> dict[int, Match]:
     """Near duplicates of benchmark problems with the same numbers and operators."""
-    candidates = _same_numbers(con, prints) + index_store.candidate_keys(con, prints, benchmarks=True)
-    stored = index_store.fetch_problems(con, {key for _, key in candidates})
+    candidates = _same_numbers(con, prints) + dedup_index.candidate_keys(con, prints, benchmarks=True)
+    stored = dedup_index.fetch_problems(con, {key for _, key in candidates})
     matches: dict[int, Match] = {}
     for position, key in candidates:
         other = stored.get(key)
@@ -222,7 +222,7 @@ def _index_benchmark(con: duckdb.DuckDBPyConnection, name: str, config: Cleaning
             con.execute("INSERT INTO benchmark_ngrams SELECT * FROM srpo_bench_ngrams")
         finally:
             con.unregister("srpo_bench_ngrams")
-    index_store.insert_fingerprints(con, fingerprints(problems, config.dedup), may_exist=True)
+    dedup_index.insert_fingerprints(con, fingerprints(problems, config.dedup), may_exist=True)
     return len(problems)
 
 
@@ -296,4 +296,4 @@ def _recheck_rows(
         if reject:
             reason = f"decontam.{name}"
             report.contaminated[reason] = report.contaminated.get(reason, 0) + 1
-    index_store.apply_updates(con, updates)
+    dedup_index.apply_updates(con, updates)

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from srpo.catalog import index_store
-from srpo.catalog.index_store import Key, StatusUpdate, StoredProblem
+from srpo.catalog import dedup_index
+from srpo.catalog.dedup_index import Key, StatusUpdate, StoredProblem
 from srpo.catalog.records import Problem
-from srpo.curate.cleaning import DedupConfig
+from srpo.curate.config import DedupConfig
 from srpo.curate.fingerprint import Fingerprint, exact_key, question_key, shingles_of
 from srpo.curate.text import jaccard, number_signature
 
@@ -189,10 +189,10 @@ def deduplicate(
     cache = shingle_cache if shingle_cache is not None else {}
     if len(cache) > 500_000:
         cache.clear()
-    candidates = index_store.candidate_keys(con, fingerprints, benchmarks=False)
+    candidates = dedup_index.candidate_keys(con, fingerprints, benchmarks=False)
     stored = {
         key: _stored_member(row, config, cache)
-        for key, row in index_store.fetch_problems(con, {key for _, key in candidates}).items()
+        for key, row in dedup_index.fetch_problems(con, {key for _, key in candidates}).items()
     }
     by_position: dict[int, list[Member]] = defaultdict(list)
     for position, key in candidates:
@@ -202,9 +202,9 @@ def deduplicate(
         member = _batch_member(problem, fingerprint, position)
         resolver.resolve(member, fingerprint, by_position[position] + resolver.batch_candidates(fingerprint))
     _repoint_batch(problems, resolver.replaced)
-    index_store.apply_updates(con, resolver.updates)
+    dedup_index.apply_updates(con, resolver.updates)
     for old, new in resolver.repoints:
-        index_store.repoint_duplicates(con, old=old, new=new)
-    index_store.insert_fingerprints(con, fingerprints)
+        dedup_index.repoint_duplicates(con, old=old, new=new)
+    dedup_index.insert_fingerprints(con, fingerprints)
     cache.update((f.key, f.shingles) for f in fingerprints)  # later batches will meet these
     return resolver.result

@@ -12,8 +12,8 @@ grader is installed, a missing gold answer) keeps its rollouts but gets no diffi
 all-zero pass rate there would say "hard" when it means "unknown".
 
 Covers: orchestration, resume checks, the report. Does not cover: the engines
-(`srpo.train.engines`), grading (`srpo.verify.grading`), the numbers (`passk`) or the SQL
-(`srpo.catalog.rollouts`).
+(`srpo.rollout`), grading (`srpo.verify.grading`), the numbers (`passk`) or the SQL
+(`srpo.catalog.ratings`, `srpo.catalog.runs`, `srpo.catalog.rollouts`).
 """
 
 from __future__ import annotations
@@ -23,84 +23,77 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog import rollouts as store
+from srpo.catalog import ratings, rollouts, runs
 from srpo.catalog.connection import Catalog
 from srpo.catalog.records import utcnow
+from srpo.config import to_dict
 from srpo.curate.passk import DifficultyThresholds, rate
 from srpo.errors import InputError
-from srpo.prompts import PromptTemplate, build_prompt
+from srpo.rollout.config import EngineConfig
+from srpo.rollout.prompts import PromptTemplate, build_prompt
+from srpo.rollout.sampling import SamplingConfig
+from srpo.verify.config import GraderConfig
 
 if TYPE_CHECKING:
-    from srpo.train.engines import Completion, RolloutEngine, SamplingConfig
-    from srpo.train.engines.factory import EngineConfig
+    from srpo.rollout import Completion, RolloutEngine
     from srpo.verify.grading import Grade, Grader
 
-RUN_KIND = "difficulty"
+RUN_KIND = runs.DIFFICULTY_KIND
 # Settings that decide what the samples mean; a resumed run must use the same ones.
-_IDENTITY_KEYS = ("backend", "model", "k", "sampling", "prompt", "thresholds")
+_IDENTITY_KEYS = ("engine.backend", "engine.model", "sampling", "prompt", "thresholds")
+
+
+def _default_sampling() -> SamplingConfig:
+    return SamplingConfig(n=8)
 
 
 @dataclass(frozen=True, kw_only=True)
-class DifficultyOptions:
-    """One difficulty run: the model, how it samples, which problems, how they are bucketed."""
+class DifficultyConfig:
+    """One difficulty run's settings: the engine and how it samples, how samples are graded,
+    which problems, how pass rates become easy / medium / hard. Loaded from `--config FILE` and
+    `--set key=value`; the command's flags (`--model`, `--k`, `--backend`, `--where`) set the
+    fields they name."""
 
-    engine: EngineConfig
-    """The rollout backend and its model (see `srpo.train.engines.engine_config`)."""
-    sampling: SamplingConfig
-    """Sampling settings; `n` is replaced by `k`."""
-    k: int = 8
-    """Samples per problem (the n of pass@k)."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """The rollout backend and its model (the same section as srpo-train's)."""
+    sampling: SamplingConfig = field(default_factory=_default_sampling)
+    """How responses are sampled; `n` (`--k`) is the number of samples per problem."""
     prompt: PromptTemplate = field(default_factory=PromptTemplate)
     """How a problem is asked (chat or plain template, answer-format instructions)."""
+    grader: GraderConfig = field(default_factory=GraderConfig)
+    """Workers and time limits of grading, the code sandbox's limits."""
     thresholds: DifficultyThresholds = field(default_factory=DifficultyThresholds)
     """Pass-rate boundaries of easy / medium / hard."""
-    selection: store.RateSelection = field(default_factory=store.RateSelection)
+    selection: ratings.RateSelection = field(default_factory=ratings.RateSelection)
     """Which problems (default: kept, verified, not rated yet)."""
-    limit: int | None = None
-    """Rate at most this many problems in this invocation."""
-    run_id: str | None = None
-    """Continue this run (skipping problems it sampled), or start a run with this id."""
     batch_size: int = 32
     """Problems per generate call and per write transaction."""
-    workers: int = 2
-    """Grader worker processes."""
-    grade_timeout_s: float = 5.0
-    """Hard limit for grading one response."""
     keep_text: bool = True
     """Store each response's text and extracted answer in `rollouts` (else counts only)."""
 
+    @property
+    def k(self) -> int:
+        return self.sampling.n
+
     def validate(self) -> None:
-        if self.k < 1:
-            raise InputError(f"--k must be at least 1, got {self.k}")
         if self.batch_size < 1:
-            raise InputError(f"--batch-size must be at least 1, got {self.batch_size}")
-        if self.limit is not None and self.limit < 0:
-            raise InputError("--limit must not be negative")
+            raise InputError(f"batch_size must be at least 1, got {self.batch_size}")
+        self.engine.validate()
+        self.engine.refuse_foreign_settings()
+        self.sampling.validate()
         self.thresholds.validate()
         self.prompt.validate()
         self.selection.validate()
-        self.sampling.validate()
+        self.grader.validate()
 
     def settings(self) -> dict[str, Any]:
-        """The run's config as stored in `runs.config`."""
-        from srpo.train.engines import backend_of
-
-        engine = {name: value for name, value in asdict(self.engine).items() if name != "api_key"}
-        return {
-            "backend": backend_of(self.engine),
-            "model": self.engine.model,
-            "k": self.k,
-            "sampling": asdict(replace(self.sampling, n=self.k)),
-            "prompt": asdict(self.prompt),
-            "thresholds": asdict(self.thresholds),
-            "selection": asdict(self.selection),
-            "engine": engine,
-            "grader": {"workers": self.workers, "timeout_s": self.grade_timeout_s},
-            "keep_text": self.keep_text,
-        }
+        """The run's config as stored in `runs.config` (no secrets), with the backend, model and k
+        on top for queries (`config->>'k'`)."""
+        summary = {"backend": self.engine.backend, "model": self.engine.model, "k": self.k}
+        return {**summary, **to_dict(self), "engine": self.engine.stored()}
 
 
 @dataclass(slots=True)
@@ -145,21 +138,27 @@ def new_run_id() -> str:
 
 def run_difficulty(
     catalog: Catalog,
-    options: DifficultyOptions,
+    options: DifficultyConfig,
     *,
+    run_id: str | None = None,
+    limit: int | None = None,
     engine: RolloutEngine | None = None,
     on_start: ProgressFn | None = None,
     on_progress: ProgressFn | None = None,
 ) -> DifficultyReport:
-    """Sample, grade, store and rate; `engine` reuses an open engine (it is not closed)."""
+    """Sample, grade, store and rate. `run_id` continues that run (skipping the problems it
+    sampled) or names a new one; `limit` rates at most that many problems in this call; `engine`
+    reuses an open engine (it is not closed)."""
     options.validate()
+    if limit is not None and limit < 0:
+        raise InputError("--limit must not be negative")
     started = time.monotonic()
-    run_id, resumed = _begin(catalog, options)
+    run_id, resumed = _begin(catalog, options, run_id)
     report = DifficultyReport(run_id=run_id, resumed=resumed)
     with catalog.reader() as con:
-        report.selected = store.count_to_rate(con, options.selection, run_id=run_id)
-    if options.limit is not None:
-        report.selected = min(report.selected, options.limit)
+        report.selected = ratings.count_to_rate(con, options.selection, run_id=run_id)
+    if limit is not None:
+        report.selected = min(report.selected, limit)
     if on_start:
         on_start(report.selected * options.k)
     try:
@@ -173,24 +172,24 @@ def run_difficulty(
     return report
 
 
-def _begin(catalog: Catalog, options: DifficultyOptions) -> tuple[str, bool]:
+def _begin(catalog: Catalog, options: DifficultyConfig, run_id: str | None) -> tuple[str, bool]:
     settings = options.settings()
-    run_id = options.run_id or new_run_id()
+    run_id = run_id or new_run_id()
     with catalog.writer() as con:
-        existing = store.get_run(con, run_id)
+        existing = runs.get_run(con, run_id)
         if existing is None:
-            store.start_run(con, run_id, kind=RUN_KIND, model=options.engine.model, config=settings)
+            runs.start_run(con, run_id, kind=RUN_KIND, model=options.engine.model, config=settings)
             return run_id, False
         _check_resumable(existing, settings)
-        store.mark_run(con, run_id, status="running")
+        runs.mark_run(con, run_id, status="running")
     return run_id, True
 
 
-def _check_resumable(run: store.RunRecord, settings: dict[str, Any]) -> None:
+def _check_resumable(run: runs.RunRecord, settings: dict[str, Any]) -> None:
     if run.kind != RUN_KIND:
         raise InputError(f"--run-id {run.run_id}: that run is a {run.kind} run, not a difficulty run")
     for key in _IDENTITY_KEYS:
-        before, now = run.config.get(key), json.loads(json.dumps(settings[key]))
+        before, now = _lookup(run.config, key), _lookup(json.loads(json.dumps(settings)), key)
         if before != now:
             raise InputError(
                 f"--run-id {run.run_id}: the run was started with {key} = {json.dumps(before)}, "
@@ -198,25 +197,32 @@ def _check_resumable(run: store.RunRecord, settings: dict[str, Any]) -> None:
             )
 
 
+def _lookup(settings: dict[str, Any], dotted: str) -> Any:
+    value: Any = settings
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _sample_all(
     catalog: Catalog,
-    options: DifficultyOptions,
+    options: DifficultyConfig,
     report: DifficultyReport,
     engine: RolloutEngine | None,
     on_progress: ProgressFn | None,
 ) -> None:
-    from srpo.train.engines import create_engine
-    from srpo.verify.grading import Grader, GraderOptions
+    from srpo.rollout import create_engine
+    from srpo.verify.grading import Grader
 
     owned = engine is None
     engine = engine or create_engine(options.engine)
     try:
-        with Grader(GraderOptions(workers=options.workers, timeout_s=options.grade_timeout_s)) as grader:
+        with Grader(options.grader) as grader:
             after: str | None = None
             while report.problems + report.unrated < report.selected:
                 size = min(options.batch_size, report.selected - report.problems - report.unrated)
                 with catalog.reader() as con:
-                    batch = store.select_to_rate(
+                    batch = ratings.select_to_rate(
                         con, options.selection, run_id=report.run_id, after=after, size=size
                     )
                 if not batch:
@@ -232,17 +238,16 @@ def _sample_all(
 
 def _rate_batch(
     catalog: Catalog,
-    options: DifficultyOptions,
+    options: DifficultyConfig,
     report: DifficultyReport,
     engine: RolloutEngine,
     grader: Grader,
-    batch: Sequence[store.ProblemToRate],
+    batch: Sequence[ratings.ProblemToRate],
 ) -> None:
     from srpo.verify.grading import GradeItem
 
-    sampling = replace(options.sampling, n=options.k)
     clock = time.monotonic()
-    completions = engine.generate([_prompt(problem, options.prompt) for problem in batch], sampling)
+    completions = engine.generate([_prompt(problem, options.prompt) for problem in batch], options.sampling)
     report.generate_s += time.monotonic() - clock
     clock = time.monotonic()
     items = [
@@ -253,14 +258,14 @@ def _rate_batch(
     grades = grader.grade(items)
     report.grade_s += time.monotonic() - clock
     clock = time.monotonic()
-    rows, ratings = _assemble(report, options, batch, completions, grades)
+    rows, rated = _assemble(report, options, batch, completions, grades)
     with catalog.writer() as con:
-        store.insert_rollouts(con, rows)
-        store.write_ratings(con, ratings)
+        rollouts.insert_rollouts(con, rows)
+        ratings.write_ratings(con, rated)
     report.write_s += time.monotonic() - clock
 
 
-def _prompt(problem: store.ProblemToRate, template: PromptTemplate):
+def _prompt(problem: ratings.ProblemToRate, template: PromptTemplate):
     return build_prompt(
         question=problem.question,
         domain=problem.domain,
@@ -272,21 +277,21 @@ def _prompt(problem: store.ProblemToRate, template: PromptTemplate):
 
 def _assemble(
     report: DifficultyReport,
-    options: DifficultyOptions,
-    batch: Sequence[store.ProblemToRate],
+    options: DifficultyConfig,
+    batch: Sequence[ratings.ProblemToRate],
     completions: Sequence[Completion],
     grades: Sequence[Grade],
-) -> tuple[list[store.RolloutRow], list[store.StoredRating]]:
+) -> tuple[list[rollouts.RolloutRow], list[ratings.StoredRating]]:
     """Rollout rows for every sample, ratings for the problems the grader could judge."""
-    rows: list[store.RolloutRow] = []
-    ratings: list[store.StoredRating] = []
+    rows: list[rollouts.RolloutRow] = []
+    rated: list[ratings.StoredRating] = []
     position = 0
     for problem, completion in zip(batch, completions, strict=True):
         own_grades = grades[position : position + len(completion.samples)]
         position += len(completion.samples)
         for index, (sample, grade) in enumerate(zip(completion.samples, own_grades, strict=True)):
             rows.append(
-                store.RolloutRow(
+                rollouts.RolloutRow(
                     run_id=report.run_id,
                     problem_id=problem.problem_id,
                     sample_idx=index,
@@ -308,12 +313,12 @@ def _assemble(
             report.unrated += 1
             continue
         rating = rate(problem.problem_id, correct, options.thresholds)
-        ratings.append(
-            store.StoredRating(problem.problem_id, rating.pass_rate, rating.pass_at_k, rating.difficulty)
+        rated.append(
+            ratings.StoredRating(problem.problem_id, rating.pass_rate, rating.pass_at_k, rating.difficulty)
         )
         report.problems += 1
         report.difficulties[rating.difficulty] += 1
-    return rows, ratings
+    return rows, rated
 
 
 def _close(catalog: Catalog, run_id: str, status: str, report: DifficultyReport) -> None:
@@ -329,7 +334,7 @@ def _close(catalog: Catalog, run_id: str, status: str, report: DifficultyReport)
                 "problems_sampled": problems, "samples": samples, "correct": correct,
                 "last_invocation": report.to_dict(),
             }  # fmt: skip
-            store.mark_run(con, run_id, status=status, notes=notes)
+            runs.mark_run(con, run_id, status=status, notes=notes)
     except Exception:
         if status == "completed":
             raise

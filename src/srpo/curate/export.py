@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from srpo.prompts import PromptStyle, user_prompt
+from srpo.rollout.prompts import PromptStyle, user_prompt
 
 EXPORTS = ("trl", "verl", "openrlhf")
 DEFAULT_FORMAT = {"trl": "jsonl", "verl": "parquet", "openrlhf": "jsonl"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from srpo.catalog.records import Problem
-from srpo.curate.cleaning import DedupConfig
+from srpo.curate.config import DedupConfig
 from srpo.curate.text import (
     canonical,
     digest,

@@ -6,7 +6,7 @@ an ingest whose process died is taken over by the next run of the same input. Ro
 become problems land in `invalid_rows` with file, line, field and reason; good rows still land.
 
 Covers: choosing the adapter and names, batching, counting, the ingest record.
-Does not cover: reading files (`sources`), mapping rows (`adapters`), cleaning (`cleaning`),
+Does not cover: reading files (`sources`), mapping rows (`adapters`), cleaning (`pipeline`, `rules`),
 writing batches (`batch`), duplicates (`dedup`) and benchmarks (`decontam`).
 """
 
@@ -20,19 +20,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from srpo.catalog import index_store, store
+from srpo.catalog import dedup_index, ingests, invalid_rows
 from srpo.catalog.connection import Catalog
-from srpo.catalog.rollouts import rate_from_source
+from srpo.catalog.ratings import rate_from_source
 from srpo.curate import hub
 from srpo.curate.adapters import Adapter, detect_adapter, get_adapter
 from srpo.curate.batch import IngestPass, PassSettings
-from srpo.curate.cleaning import CleaningConfig, build_pipeline
+from srpo.curate.config import CleaningConfig
 from srpo.curate.decontam import check_name, register_benchmark
 from srpo.curate.fingerprint import lsh_shape, remember_shape
 from srpo.curate.normalise import Normalise
-from srpo.curate.pipeline import Pipeline, RequiredFields
+from srpo.curate.pipeline import Pipeline, RequiredFields, build_pipeline
 from srpo.curate.source_difficulty import SourceDifficultyRule, parse_rule
-from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint, read_rows
+from srpo.curate.sources import SPLIT_WORDS, BadRow, RawRow, SourceFile, discover, fingerprint
+from srpo.curate.table_rows import read_rows
 from srpo.errors import CatalogError, InputError
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class IngestReport:
     files: int
     resumed: bool
     status: str
-    counts: store.IngestCounts
+    counts: ingests.IngestCounts
     splits: dict[str, int] = field(default_factory=dict)
     stage_counts: dict[str, Any] = field(default_factory=dict)
     invalid_examples: list[str] = field(default_factory=list)
@@ -219,10 +220,10 @@ def use_index_settings(con: duckdb.DuckDBPyConnection, config: CleaningConfig) -
     dedup_config = config.dedup
     wanted = {"threshold": dedup_config.threshold, "num_perm": dedup_config.num_perm,
               "shingle_size": dedup_config.shingle_size, "seed": dedup_config.seed}  # fmt: skip
-    stored = index_store.get_setting(con, "dedup_index")
+    stored = dedup_index.get_setting(con, "dedup_index")
     if stored is None:
         bands, rows = lsh_shape(dedup_config.threshold, dedup_config.num_perm)
-        index_store.set_setting(con, "dedup_index", {**wanted, "bands": bands, "rows": rows})
+        dedup_index.set_setting(con, "dedup_index", {**wanted, "bands": bands, "rows": rows})
         return
     if {key: stored.get(key) for key in wanted} != wanted:
         shown = {key: stored.get(key) for key in wanted}
@@ -246,12 +247,16 @@ def ingest(catalog: Catalog, options: IngestOptions, *, reporter: Reporter | Non
     adapter, reason = _choose_adapter(options, resolved.files)
     source = _source_name(options, resolved)
     reporter.note(f"adapter: {adapter.name} ({reason}); source: {source}")
-    key = store.IngestKey(source, options.split, adapter.name, resolved.display, fingerprint(resolved.files))
+    key = ingests.IngestKey(
+        source, options.split, adapter.name, resolved.display, fingerprint(resolved.files)
+    )
     with catalog.writer() as con:
         if options.config.dedup.enabled:
             use_index_settings(con, options.config)
-        ingest_id, resumed = store.begin_ingest(con, key, options=_options_record(options))
-        store.clear_stale_invalid_rows(con, [str(f.path) for f in resolved.files], keep_ingest_id=ingest_id)
+        ingest_id, resumed = ingests.begin_ingest(con, key, options=_options_record(options))
+        invalid_rows.clear_stale_invalid_rows(
+            con, [str(f.path) for f in resolved.files], keep_ingest_id=ingest_id
+        )
     if resumed:
         reporter.note(f"resuming ingest {ingest_id}, which stopped before it finished")
     settings = PassSettings(
@@ -275,8 +280,8 @@ def ingest(catalog: Catalog, options: IngestOptions, *, reporter: Reporter | Non
             catalog, name=options.benchmark, source=source, split=options.split, config=options.config
         )
     with catalog.writer() as con:
-        run.counts.rows_added = store.rows_added_by(con, ingest_id)
-        store.finish_ingest(
+        run.counts.rows_added = ingests.rows_added_by(con, ingest_id)
+        ingests.finish_ingest(
             con, ingest_id, status="completed", counts=run.counts, stage_counts=run.stage_counts()
         )
         rated = rate_from_source(con, source, **_rule_bounds(rule)) if rule else 0
@@ -302,8 +307,8 @@ def _close_failed(catalog: Catalog, run: IngestPass, error: BaseException) -> No
     status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
     try:
         with catalog.writer() as con:
-            run.counts.rows_added = store.rows_added_by(con, run.settings.ingest_id)
-            store.finish_ingest(
+            run.counts.rows_added = ingests.rows_added_by(con, run.settings.ingest_id)
+            ingests.finish_ingest(
                 con, run.settings.ingest_id, status=status, counts=run.counts,
                 stage_counts=run.stage_counts(), error=f"{type(error).__name__}: {error}"[:500],
             )  # fmt: skip

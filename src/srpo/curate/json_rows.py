@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from srpo.curate.jsonl_rows import read_jsonl
 from srpo.curate.sources import (
     RAW_SNIPPET,
     BadRow,
@@ -20,17 +21,16 @@ from srpo.curate.sources import (
     RawRow,
     Row,
     SourceFile,
-    _has_surrogates,
-    _not_object,
-    _open_binary,
-    _snippet,
-    read_jsonl,
+    has_surrogates,
+    not_object,
+    open_binary,
+    snippet,
 )
 
 
 def _read_text(source_file: SourceFile) -> tuple[str, bool]:
     """Decode the whole file; returns (text, clean). Unclean text keeps bad bytes as surrogates."""
-    stream, raw = _open_binary(source_file)
+    stream, raw = open_binary(source_file)
     with raw, stream:
         data = stream.read()
     try:
@@ -116,8 +116,8 @@ def _json_array_rows(source_file: SourceFile, text: str, start: int, clean: bool
         if error:
             yield BadRow(source_file, line, error, text[offset : offset + RAW_SNIPPET])
         elif not isinstance(value, dict):
-            yield BadRow(source_file, line, _not_object(value), _snippet(json.dumps(value)))
-        elif not clean and _has_surrogates(value):
+            yield BadRow(source_file, line, not_object(value), snippet(json.dumps(value)))
+        elif not clean and has_surrogates(value):
             yield BadRow(source_file, line, "invalid UTF-8 in this element", None)
         else:
             yield RawRow(source_file, line, value)
@@ -137,7 +137,7 @@ def _json_object_rows(source_file: SourceFile, text: str, start: int, clean: boo
         wrapped_at = text.find(f'"{key}"')
         bracket = text.find("[", wrapped_at)
         yield from _json_array_rows(source_file, text, bracket, clean)
-    elif not clean and _has_surrogates(value):
+    elif not clean and has_surrogates(value):
         yield BadRow(source_file, 1, "invalid UTF-8 in this file")
     else:
         yield RawRow(source_file, 1, value, whole_file=True)

@@ -57,7 +57,7 @@ class DifficultyThresholds:
     def validate(self) -> None:
         if not 0 <= self.hard_below <= self.easy_at <= 1:
             raise InputError(
-                "thresholds must satisfy 0 <= --hard-below <= --easy-at <= 1, "
+                "thresholds.hard_below and thresholds.easy_at must satisfy 0 <= hard_below <= easy_at <= 1, "
                 f"got {self.hard_below} and {self.easy_at}"
             )
 

@@ -3,8 +3,10 @@
 A stage sees only problems still kept, in batches, and may reject them (`Problem.reject`) or
 change their text (recording what it changed in `metadata`). The pipeline counts, per stage,
 how many problems it saw, kept and rejected per reason; the counts are printed after an ingest
-and stored with it. This module holds the framework and the required-fields stage; the text
-normalisers and the math/code filters are further stages.
+and stored with it. `build_pipeline` gives the stages every ingest runs: required fields, the
+math and code rules (on the raw text, so image links and URLs are still visible), then the
+normaliser. Deduplication and decontamination run afterwards against the whole catalog
+(`dedup`, `decontam`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from srpo.catalog.records import Problem
 from srpo.catalog.testspec import AssertTests, case_count
+
+if TYPE_CHECKING:
+    from srpo.curate.config import CleaningConfig, FilterConfig
 
 
 class Stage(Protocol):
@@ -88,5 +93,27 @@ class RequiredFields:
         return None
 
 
-def default_pipeline() -> Pipeline:
-    return Pipeline([RequiredFields()])
+@dataclass(slots=True)
+class Filters:
+    """Rejects problems with the first math or code rule that fires; notes the others too."""
+
+    config: FilterConfig
+    name: str = "filters"
+
+    def apply(self, problems: Sequence[Problem]) -> None:
+        from srpo.curate.rules import reasons_for
+
+        for problem in problems:
+            reasons = reasons_for(problem, self.config)
+            if reasons:
+                problem.reject(reasons[0])
+                if len(reasons) > 1:
+                    problem.metadata["also_rejected_by"] = reasons[1:]
+
+
+def build_pipeline(config: CleaningConfig | None = None) -> Pipeline:
+    from srpo.curate.config import CleaningConfig
+    from srpo.curate.normalise import Normalise
+
+    config = config or CleaningConfig()
+    return Pipeline([RequiredFields(), Filters(config.filters), Normalise()])

@@ -12,7 +12,7 @@ Only problems without a difficulty are set (a measured one is never overwritten)
 `pass_rate` stays empty, so a difficulty taken from the source is told apart from one measured
 by `srpo-curate difficulty` (which sets both).
 
-Covers: parsing the rule. Does not cover: the update itself (`srpo.catalog.rollouts`).
+Covers: parsing the rule. Does not cover: the update itself (`srpo.catalog.ratings`).
 """
 
 from __future__ import annotations

@@ -9,23 +9,21 @@ could not be read: bad UTF-8, bad JSON, not an object, a truncated gzip stream).
 stops the others. Positions are 1-based lines for line-based files and for JSON arrays (the line
 an element starts on), and 1-based record numbers for Parquet.
 
-Covers: discovering files, decoding, per-row errors, byte progress, a content fingerprint; JSONL,
-CSV and Parquet. Does not cover: JSON arrays and objects (see `json_rows`), mapping rows to
-problems (see `adapters`) or the Hugging Face hub (see `hub`).
+Covers: discovering files, the row types, the helpers every reader shares (decoding, byte
+progress), a content fingerprint. The readers: `jsonl_rows`, `json_rows`, `table_rows` (Parquet,
+CSV), and `read_rows` there, which picks one by format. Does not cover: mapping rows to problems
+(see `adapters`) or the Hugging Face hub (see `hub`).
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import io
-import json
 import re
 import sys
 import tempfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,30 +143,27 @@ def fingerprint(files: list[SourceFile]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _snippet(raw: bytes | str) -> str:
+def snippet(raw: bytes | str) -> str:
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     return text[:RAW_SNIPPET]
 
 
-def _has_surrogates(value: Any) -> bool:
+def has_surrogates(value: Any) -> bool:
     if isinstance(value, str):
         return any("\udc80" <= ch <= "\udcff" for ch in value)
     if isinstance(value, dict):
-        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+        return any(has_surrogates(k) or has_surrogates(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_surrogates(v) for v in value)
+        return any(has_surrogates(v) for v in value)
     return False
 
 
-def _not_object(value: Any) -> str:
+def not_object(value: Any) -> str:
     kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
     return f"expected a JSON object, got {kind.get(type(value), 'null')}"
 
 
-# ------------------------------------------------------------------------------------ JSONL
-
-
-def _open_binary(source_file: SourceFile) -> tuple[io.BufferedIOBase, io.BufferedIOBase]:
+def open_binary(source_file: SourceFile) -> tuple[io.BufferedIOBase, io.BufferedIOBase]:
     """(stream to read, raw file) so progress can follow the compressed position."""
     raw = source_file.path.open("rb")
     if source_file.compressed:
@@ -176,117 +171,7 @@ def _open_binary(source_file: SourceFile) -> tuple[io.BufferedIOBase, io.Buffere
     return raw, raw
 
 
-def _jsonl_line(source_file: SourceFile, number: int, line: bytes) -> Row | None:
-    stripped = line.strip()
-    if not stripped:
-        return None
-    try:
-        text = stripped.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return BadRow(source_file, number, f"invalid UTF-8 at byte {error.start}", _snippet(stripped))
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        return BadRow(
-            source_file, number, f"invalid JSON: {error.msg} (column {error.colno})", text[:RAW_SNIPPET]
-        )
-    if not isinstance(value, dict):
-        return BadRow(source_file, number, _not_object(value), text[:RAW_SNIPPET])
-    return RawRow(source_file, number, value)
-
-
-def read_jsonl(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
-    stream, raw = _open_binary(source_file)
-    position, number = 0, 0
-    with raw, stream:
-        try:
-            for number, line in enumerate(stream, start=1):
-                row = _jsonl_line(source_file, number, line)
-                if row is not None:
-                    yield row
-                if progress and number % 256 == 0:
-                    position = _advance(progress, raw.tell(), position)
-        except (EOFError, OSError, zlib.error) as error:
-            yield BadRow(source_file, number + 1, f"corrupt or truncated file after line {number}: {error}")
-        _advance(progress, source_file.size, position)
-
-
-def _advance(progress: Progress | None, now: int, before: int) -> int:
+def advance_progress(progress: Progress | None, now: int, before: int) -> int:
     if progress and now > before:
         progress(now - before)
     return max(now, before)
-
-
-# ---------------------------------------------------------------------------------- Parquet
-
-
-def read_parquet(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    stream, raw = _open_binary(source_file)
-    try:
-        with raw, stream:
-            table_source = pa.BufferReader(stream.read()) if source_file.compressed else source_file.path
-            parquet = pq.ParquetFile(table_source)
-            total = max(parquet.metadata.num_rows, 1)
-            number, position = 0, 0
-            for batch in parquet.iter_batches(batch_size=1024):
-                for record in batch.to_pylist():
-                    number += 1
-                    yield RawRow(source_file, number, record)
-                position = _advance(progress, source_file.size * number // total, position)
-    except (pa.ArrowException, OSError, EOFError, zlib.error) as error:
-        yield BadRow(source_file, 0, f"unreadable Parquet file: {error}")
-
-
-# -------------------------------------------------------------------------------------- CSV
-
-
-def read_csv(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
-    stream, raw = _open_binary(source_file)
-    consumed = [0]
-
-    def decoded_lines() -> Iterator[str]:
-        for line in stream:
-            consumed[0] += len(line)
-            yield line.decode("utf-8", errors="surrogateescape")
-
-    delimiter = "\t" if source_file.format == "tsv" else ","
-    with raw, stream:
-        reader = csv.reader(decoded_lines(), delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            yield BadRow(source_file, 1, "empty file")
-            return
-        header[0] = header[0].lstrip("\ufeff")
-        position, start = 0, reader.line_num + 1
-        for values in reader:
-            yield _csv_row(source_file, start, header, values)
-            start = reader.line_num + 1
-            position = _advance(progress, raw.tell() if source_file.compressed else consumed[0], position)
-        _advance(progress, source_file.size, position)
-
-
-def _csv_row(source_file: SourceFile, line: int, header: list[str], values: list[str]) -> Row:
-    raw = delimiter_join(values)
-    if len(values) != len(header):
-        return BadRow(source_file, line, f"row has {len(values)} fields, header has {len(header)}", raw)
-    for name, value in zip(header, values, strict=True):
-        if _has_surrogates(value):
-            return BadRow(source_file, line, f"invalid UTF-8 in field {name!r}", raw)
-    return RawRow(source_file, line, dict(zip(header, values, strict=True)))
-
-
-def delimiter_join(values: list[str]) -> str:
-    return _snippet(",".join(v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for v in values))
-
-
-def read_rows(source_file: SourceFile, progress: Progress | None = None) -> Iterator[Row]:
-    from srpo.curate.json_rows import read_json  # JSON arrays and objects live in their own module
-
-    readers: dict[str, Callable[[SourceFile, Progress | None], Iterator[Row]]] = {
-        "jsonl": read_jsonl, "json": read_json, "parquet": read_parquet, "csv": read_csv, "tsv": read_csv,
-    }  # fmt: skip
-    return readers[source_file.format](source_file, progress)

@@ -2,13 +2,13 @@
 
 DeepSpeed's `save_checkpoint` writes the (possibly sharded) model, optimiser and scheduler
 states of every rank under OUTPUT/checkpoints/step-NNNNNNN; the trainer's own state (run id,
-step, epoch, position in the epoch, stage, the stage schedule's rewards, counters) travels in
+step, epoch, position in the epoch, stage, the stage switch's rewards, counters) travels in
 its client state, and each rank's RNG states go in a file next to it. Resuming loads all of it,
 so the next step samples, grades and updates exactly as the uninterrupted run would have.
 
 `export_model` writes the final policy as a Hugging Face model folder (gathered from the ZeRO-3
 shards when needed). Covers: saving, loading, pruning old checkpoints, export. Does not cover:
-what the catalog records about them (`srpo.catalog.training`).
+what the catalog records about them (`srpo.catalog.runs`).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class TrainerState:
     """Responses sampled so far."""
     tokens: int = 0
     """Response tokens sampled so far."""
-    schedule: dict[str, Any] = field(default_factory=dict)
-    """The stage schedule's state (its stage-1 rewards)."""
+    stage_switch: dict[str, Any] = field(default_factory=dict)
+    """The stage switch's state (the stage-1 rewards it has seen)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,7 +77,10 @@ def load_checkpoint(engine: Any, path: Path) -> TrainerState:
     if loaded is None or "srpo" not in (client or {}):
         raise InputError(f"{path}: DeepSpeed could not load this checkpoint")
     _restore_rng(torch.load(path / f"rng-rank{distributed.rank()}.pt", weights_only=False))
-    return TrainerState(**client["srpo"])
+    saved = dict(client["srpo"])
+    if "schedule" in saved:  # written by an srpo that called the stage switch a schedule
+        saved["stage_switch"] = saved.pop("schedule")
+    return TrainerState(**saved)
 
 
 def _rng_state() -> dict[str, Any]:

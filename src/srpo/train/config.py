@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from srpo.errors import InputError
-from srpo.prompts import PromptTemplate
+from srpo.rollout.config import EngineConfig, VLLMSettings
+from srpo.rollout.prompts import PromptTemplate
+from srpo.rollout.sampling import SamplingConfig
+from srpo.verify.config import GraderConfig
 
 DIFFICULTY_LEVELS = ("easy", "medium", "hard")
 
@@ -41,6 +44,9 @@ class DataConfig:
     math and code to grow reasoning and coding together."""
     epoch_size: int | None = None
     """At most this many problems per epoch (after shuffling); None: all of them."""
+    prompts_per_step: int = 32
+    """Problems per rollout step, over all ranks (each rank samples its share); every problem gets
+    `sampling.n` responses."""
     drop_solved: bool = True
     """History resampling (SRPO, Kwaipilot 2025): after an epoch, a problem whose rollouts were
     all correct is left out of the next epoch; problems with mixed or all-wrong outcomes stay.
@@ -61,76 +67,46 @@ class DataConfig:
             raise InputError(f"data.code_share must be in [0, 1], got {self.code_share}")
         if self.epoch_size is not None and self.epoch_size < 1:
             raise InputError(f"data.epoch_size must be at least 1, got {self.epoch_size}")
+        if self.prompts_per_step < 1:
+            raise InputError("data.prompts_per_step must be at least 1")
         if self.return_after_epochs is not None and self.return_after_epochs < 0:
             raise InputError("data.return_after_epochs must not be negative")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RolloutConfig:
-    """How responses are sampled (the GRPO group) and by which engine."""
+def _train_engine() -> EngineConfig:
+    # Colocated with the optimiser, vLLM gets less of the GPU than when it runs alone.
+    return EngineConfig(batch_size=64, vllm=VLLMSettings(gpu_memory_utilization=0.4))
 
-    backend: Literal["transformers", "vllm"] = "transformers"
-    """`transformers`: generate with the policy being trained (no weight copy; the tested CPU
-    path). `vllm`: a vLLM engine in the same process, weights synced after every optimiser step."""
-    group_size: int = 8
-    """Responses per problem: the group whose rewards are compared (GRPO, DeepSeekMath 2024)."""
-    prompts_per_step: int = 32
-    """Problems per rollout batch, over all ranks (each rank samples its share)."""
-    temperature: float = 1.0
-    """Sampling temperature; the log-probabilities of the loss use the same temperature."""
-    top_p: float = 1.0
-    """Nucleus sampling (1.0 samples from the policy itself, as the ratio assumes)."""
-    max_new_tokens: int = 1024
-    """Longest response; longer ones are cut and count as truncated (see objective.overlong)."""
-    stop: tuple[str, ...] = ()
-    """Strings that end a response."""
-    generation_batch_size: int = 64
-    """Sequences per generate call; rewards of one call are graded while the next generates."""
-    prompt: PromptTemplate = field(default_factory=PromptTemplate)
-    """How a problem is asked (chat template or a plain template such as R1-Zero's)."""
-    vllm_gpu_memory_utilization: float = 0.4
-    """vllm: share of GPU memory vLLM takes; the rest is the trainer's (colocated)."""
-    vllm_sleep_level: int | None = None
-    """vllm: put vLLM to sleep during the update (1: weights to CPU; 2: dropped and reloaded by
-    the weight sync) to give its memory to the optimiser; None keeps it awake."""
-    vllm_max_model_len: int | None = None
-    """vllm: longest prompt plus response (None: the model's limit)."""
-    vllm_enforce_eager: bool = False
-    """vllm: skip CUDA graphs (faster start, slower decoding)."""
-    vllm_extra_args: Mapping[str, Any] = field(default_factory=dict)
-    """vllm: further `vllm.LLM` arguments."""
 
-    def validate(self) -> None:
-        if self.group_size < 2:
-            raise InputError(
-                f"rollout.group_size must be at least 2 (a group compares), got {self.group_size}"
-            )
-        if self.prompts_per_step < 1:
-            raise InputError("rollout.prompts_per_step must be at least 1")
-        if self.generation_batch_size < 1:
-            raise InputError("rollout.generation_batch_size must be at least 1")
-        if self.vllm_sleep_level not in (None, 1, 2):
-            raise InputError("rollout.vllm_sleep_level must be 1, 2 or null")
-        self.prompt.validate()
+def _train_sampling() -> SamplingConfig:
+    return SamplingConfig(n=8)
+
+
+def check_engine(engine: EngineConfig) -> None:
+    """What training needs of the `engine` section, beyond its own checks."""
+    engine.validate()
+    engine.refuse_foreign_settings(_train_engine())
+    if engine.backend == "openai":
+        raise InputError(
+            "engine.backend=openai cannot train (the trainer needs the weights): use transformers or vllm"
+        )
+
+
+def check_sampling(sampling: SamplingConfig) -> None:
+    sampling.validate()
+    if sampling.n < 2:
+        raise InputError(
+            f"sampling.n (the group size) must be at least 2 (a group compares), got {sampling.n}"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class RewardConfig:
-    """Rewards from `srpo.verify.grading` (math equivalence; code in the sandbox)."""
+    """What a response earns on top of its grade (grading itself is the `grader` section)."""
 
     format_reward: float = 0.0
     """Added to a response that has a gradable answer (a \\boxed{} answer, a fenced code block),
     as the format rewards of DeepSeek-R1 (2025); 0 rewards correctness only (SRPO)."""
-    workers: int = 2
-    """Grader worker processes (math algebra, code sandboxes)."""
-    timeout_s: float = 5.0
-    """Hard limit for grading one response (a timeout scores 0)."""
-
-    def validate(self) -> None:
-        if self.workers < 1:
-            raise InputError("reward.workers must be at least 1")
-        if self.timeout_s <= 0:
-            raise InputError("reward.timeout_s must be positive")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,7 +125,7 @@ class ObjectiveConfig:
     response, then over responses (GRPO); `constant`: sum over tokens divided by responses x
     `constant_length` (Dr. GRPO 2025: no length bias)."""
     constant_length: int | None = None
-    """The constant of `constant` aggregation; None uses rollout.max_new_tokens (Dr. GRPO)."""
+    """The constant of `constant` aggregation; None uses sampling.max_new_tokens (Dr. GRPO)."""
     kl_coef: float = 0.0
     """Weight of the KL penalty to the initial model, k3 estimator (GRPO, DeepSeekMath 2024;
     Schulman's approximations); 0 (DAPO, Dr. GRPO, SRPO) skips the reference model."""
@@ -190,9 +166,9 @@ class OptimConfig:
     """Adam's denominator epsilon."""
     warmup_steps: int = 0
     """Linear warm-up, in optimiser steps."""
-    schedule: Literal["constant", "cosine"] = "constant"
-    """Learning rate after warm-up: constant (DAPO) or cosine decay to min_lr_ratio over
-    schedule.max_steps optimiser steps."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """Learning rate after warm-up: constant (DAPO) or cosine decay to min_lr_ratio over all the
+    run's optimiser steps (budget.max_steps x updates_per_batch x mini_batches)."""
     min_lr_ratio: float = 0.0
     """Cosine: the final learning rate as a share of the peak."""
     max_grad_norm: float = 1.0
@@ -252,17 +228,17 @@ class StageConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ScheduleConfig:
+class BudgetConfig:
     """How long the run is."""
 
     max_steps: int = 1000
-    """Rollout steps (one batch of prompts_per_step problems each) before the run ends."""
+    """Rollout steps (one batch of data.prompts_per_step problems each) before the run ends."""
     max_epochs: int | None = None
     """Stop after this many epochs (None: only max_steps ends the run)."""
 
     def validate(self) -> None:
         if self.max_steps < 1:
-            raise InputError("schedule.max_steps must be at least 1")
+            raise InputError("budget.max_steps must be at least 1")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,29 +282,61 @@ class TrainConfig:
     output_dir: str = "srpo-runs/{run_id}"
     """Checkpoints, metrics and the final model; `{run_id}` is replaced by the run id."""
     data: DataConfig = field(default_factory=DataConfig)
-    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+    engine: EngineConfig = field(default_factory=_train_engine)
+    """The rollout engine (the same section as srpo-curate difficulty's): `transformers` samples
+    from the policy being trained (no weight copy; the tested CPU path), `vllm` is colocated in
+    the training process and gets the new weights after every batch's optimiser steps."""
+    sampling: SamplingConfig = field(default_factory=_train_sampling)
+    """How responses are sampled: `n` is the GRPO group (responses per problem compared with each
+    other; DeepSeekMath 2024); the log-probabilities of the loss use the same `temperature`;
+    `top_p` 1.0 samples from the policy itself, as the ratio assumes; responses cut at
+    `max_new_tokens` count as truncated (objective.overlong)."""
+    prompt: PromptTemplate = field(default_factory=PromptTemplate)
+    """How a problem is asked (chat template, or a plain template such as R1-Zero's for base models)."""
+    grader: GraderConfig = field(default_factory=GraderConfig)
+    """Rewards from `srpo.verify.grading`: math equivalence in worker processes, code in the
+    sandbox; `timeout_s` bounds a math comparison and each code test case (a timeout scores 0)."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     deepspeed: DeepSpeedConfig = field(default_factory=DeepSpeedConfig)
     stages: StageConfig = field(default_factory=StageConfig)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     def validate(self) -> None:
-        for section in (
-            self.data,
-            self.rollout,
-            self.reward,
-            self.objective,
-            self.optim,
-            self.deepspeed,
-            self.stages,
-            self.schedule,
-        ):
+        check_engine(self.engine)
+        check_sampling(self.sampling)
+        self.prompt.validate()
+        self.grader.validate()
+        for section in (self.data, self.objective, self.optim, self.deepspeed, self.stages, self.budget):
             section.validate()
 
 
 # Sections that decide what the run's samples and losses mean; a resumed run must keep them.
-IDENTITY_SECTIONS = ("seed", "data", "rollout", "reward", "objective")
+IDENTITY_SECTIONS = ("seed", "data", "engine", "sampling", "prompt", "grader", "reward", "objective")
+
+# Settings an earlier srpo called differently: moved when a stored run's config is read, refused
+# with the new name in a config file or `--set`.
+RENAMED = {
+    "rollout.backend": "engine.backend",
+    "rollout.group_size": "sampling.n",
+    "rollout.prompts_per_step": "data.prompts_per_step",
+    "rollout.temperature": "sampling.temperature",
+    "rollout.top_p": "sampling.top_p",
+    "rollout.max_new_tokens": "sampling.max_new_tokens",
+    "rollout.stop": "sampling.stop",
+    "rollout.generation_batch_size": "engine.batch_size",
+    "rollout.prompt": "prompt",
+    "rollout.vllm_gpu_memory_utilization": "engine.vllm.gpu_memory_utilization",
+    "rollout.vllm_sleep_level": "engine.vllm.sleep_level",
+    "rollout.vllm_max_model_len": "engine.vllm.max_model_len",
+    "rollout.vllm_enforce_eager": "engine.vllm.enforce_eager",
+    "rollout.vllm_extra_args": "engine.vllm.extra_args",
+    "reward.workers": "grader.workers",
+    "reward.timeout_s": "grader.timeout_s",
+    "schedule.max_steps": "budget.max_steps",
+    "schedule.max_epochs": "budget.max_epochs",
+    "optim.schedule": "optim.lr_schedule",
+}

@@ -16,11 +16,12 @@ parameters (for generation, weight sync and export). Does not cover: the loss or
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+
+from srpo.train import lr_schedule
 
 if TYPE_CHECKING:
     from srpo.train.config import TrainConfig
@@ -163,16 +164,6 @@ def deepspeed_config(config: TrainConfig) -> dict[str, Any]:
     return generated
 
 
-def learning_rate_factor(step: int, *, warmup: int, total: int, schedule: str, min_ratio: float) -> float:
-    """The multiplier of the peak learning rate after `step` optimiser steps."""
-    if warmup and step < warmup:
-        return (step + 1) / warmup
-    if schedule == "constant":
-        return 1.0
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 def build_engine(model: Any, config: TrainConfig) -> Any:
     """The DeepSpeed engine around `model`, with AdamW and the learning-rate schedule."""
     import deepspeed
@@ -186,18 +177,7 @@ def build_engine(model: Any, config: TrainConfig) -> Any:
         eps=optim.eps,
         weight_decay=optim.weight_decay,
     )
-    total = config.schedule.max_steps * config.objective.updates_per_batch * config.objective.mini_batches
-
-    def factor(step: int) -> float:
-        return learning_rate_factor(
-            step,
-            warmup=optim.warmup_steps,
-            total=total,
-            schedule=optim.schedule,
-            min_ratio=optim.min_lr_ratio,
-        )
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
+    scheduler = lr_schedule.scheduler(optimiser, config)
     engine, *_ = deepspeed.initialize(
         model=model, optimizer=optimiser, lr_scheduler=scheduler, config=deepspeed_config(config)
     )

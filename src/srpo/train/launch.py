@@ -29,8 +29,8 @@ def _resolve(
     resume: str | None,
 ) -> tuple[Any, TrainConfig, str]:
     from srpo.catalog import Catalog
-    from srpo.catalog.rollouts import get_run
-    from srpo.train.run import resolve_config
+    from srpo.catalog.runs import get_run
+    from srpo.train.catalog_record import resolve_config
 
     catalog = Catalog.open(catalog_path)
     config = resolve_config(catalog, config_path=config_path, overrides=overrides, resume=resume)

@@ -22,7 +22,7 @@ from srpo.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from srpo.train.config import LoggingConfig
-    from srpo.train.sampler import Rollout
+    from srpo.train.rollouts import Rollout
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:

@@ -72,29 +72,32 @@ class RolloutSide:
     def __init__(self, policy: Policy, config: TrainConfig, *, model_path: str) -> None:
         self.policy = policy
         self.config = config
-        self.vllm = config.rollout.backend == "vllm"
+        self.vllm = config.engine.backend == "vllm"
         self.engine = self._open(model_path)
 
     def _open(self, model_path: str) -> Any:
-        rollout = self.config.rollout
+        engine = self.config.engine
         if not self.vllm:
-            from srpo.train.engines.transformers_engine import TransformersEngine
+            from srpo.rollout.transformers_engine import TransformersEngine
 
             module, tokenizer = self.policy.engine.module, self.policy.tokenizer
-            return TransformersEngine.from_model(module, tokenizer, batch_size=rollout.generation_batch_size)
-        from srpo.train.engines.vllm_engine import VLLMEngine, VLLMEngineConfig
+            return TransformersEngine.from_model(module, tokenizer, batch_size=engine.batch_size)
+        from srpo.rollout.vllm_engine import VLLMEngine, VLLMEngineConfig
 
         return VLLMEngine(
             VLLMEngineConfig(
                 model=model_path,
-                gpu_memory_utilization=rollout.vllm_gpu_memory_utilization,
+                tensor_parallel_size=engine.vllm.tensor_parallel_size,
+                gpu_memory_utilization=engine.vllm.gpu_memory_utilization,
                 dtype=distributed.training_dtype(self.config),
-                max_model_len=rollout.vllm_max_model_len,
-                enable_sleep_mode=rollout.vllm_sleep_level is not None,
-                enforce_eager=rollout.vllm_enforce_eager,
+                max_model_len=engine.vllm.max_model_len,
+                enable_prefix_caching=engine.vllm.enable_prefix_caching,
+                enable_sleep_mode=engine.vllm.sleep_level is not None,
+                enforce_eager=engine.vllm.enforce_eager,
+                trust_remote_code=engine.trust_remote_code,
                 distributed_executor_backend="external_launcher" if distributed.world_size() > 1 else None,
                 seed=self.config.seed,
-                extra_args=dict(rollout.vllm_extra_args),
+                extra_args=dict(engine.vllm.extra_args),
             )
         )
 
@@ -107,8 +110,8 @@ class RolloutSide:
 
     def after_generation(self) -> None:
         """Free vLLM's memory for the update, when configured to."""
-        if self.vllm and self.config.rollout.vllm_sleep_level is not None:
-            self.engine.sleep(self.config.rollout.vllm_sleep_level)
+        if self.vllm and self.config.engine.vllm.sleep_level is not None:
+            self.engine.sleep(self.config.engine.vllm.sleep_level)
 
     def sync(self) -> None:
         """After the optimiser steps (or a resume): the policy's weights into vLLM."""

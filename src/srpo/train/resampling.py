@@ -17,7 +17,7 @@ dropped; problems with mixed outcomes, and those never solved, stay. Here the re
    `srpo-curate query --next-epoch RUN` shows it before the trainer gets there.
 
 Covers: the SQL, and reading the problems' texts. Does not cover: storing an epoch's set
-(`srpo.catalog.training`) or sampling (`trainer`). Imports neither torch nor DuckDB at import.
+(`srpo.catalog.epochs`) or sampling (`trainer`). Imports neither torch nor DuckDB at import.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from srpo.catalog.training import EpochProblem
+from srpo.catalog.epochs import EpochProblem
 from srpo.errors import InputError
 
 if TYPE_CHECKING:
@@ -234,14 +234,14 @@ def next_epoch_plan(con: duckdb.DuckDBPyConnection, run_id: str) -> EpochPlan:
     """The set a training run's next epoch gets, as the trainer will compute it: the epoch after
     the run's current one (or the current one if it has not started), in the run's stage, with
     the data settings and seed stored with the run."""
-    from srpo.catalog.rollouts import get_run
-    from srpo.catalog.training import RUN_KIND, run_position, stored_epoch
+    from srpo.catalog.epochs import stored_epoch
+    from srpo.catalog.runs import TRAIN_KIND, get_run, run_position
     from srpo.config import build
     from srpo.train.config import DataConfig
 
     run = get_run(con, run_id)
     position = run_position(con, run_id)
-    if run is None or position is None or run.kind != RUN_KIND:
+    if run is None or position is None or run.kind != TRAIN_KIND:
         raise InputError(f"--next-epoch {run_id}: no training run with that id in this catalog")
     data = build(DataConfig, run.config.get("data", {}), where="data.")
     _, started = stored_epoch(con, run_id, position.epoch)

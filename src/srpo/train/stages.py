@@ -6,9 +6,9 @@ SRPO switches once the math-only stage has done its work. Two rules, either or b
   computed, and the least-squares slope of its last w values (reward per step) is below
   `plateau_slope`. That needs 2w - 1 steps of stage 1, and at least `min_steps`.
 
-The schedule keeps the stage-1 rewards it has seen, so a checkpoint stores them and a resumed
+The switch keeps the stage-1 rewards it has seen, so a checkpoint stores them and a resumed
 run decides exactly as the uninterrupted one would. Covers: the rule. Does not cover: what
-the switch does to the data (`resampling`) or recording it (`srpo.catalog.training`).
+the switch does to the data (`resampling`) or recording it (`srpo.catalog.runs`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def plateau_slope(rewards: Sequence[float], window: int) -> float | None:
 
 
 @dataclass(slots=True)
-class StageSchedule:
+class StageSwitch:
     """Feed it each step's mean reward; it says when to switch and why."""
 
     config: StageConfig

@@ -1,6 +1,6 @@
 """One training step: sample and grade this rank's problems, record every rollout, update.
 
-1. each rank samples a group per problem of its share and grades it (`sampler`);
+1. each rank samples a group per problem of its share and grades it (`rollouts`);
 2. rank 0 gathers every rank's rollouts and writes them to `rollouts` in one transaction;
 3. group advantages and the overlong rule (`objective`), then the optimiser steps (`update`);
 4. the new weights go to the rollout engine when it holds its own copy (vLLM);
@@ -20,12 +20,12 @@ from srpo.train.metrics import Scored, rollout_metrics
 
 if TYPE_CHECKING:
     from srpo.catalog.rollouts import RolloutRow
+    from srpo.train.catalog_record import CatalogRecord
     from srpo.train.checkpoint import TrainerState
     from srpo.train.config import TrainConfig
     from srpo.train.policy import Policy, RolloutSide
     from srpo.train.resampling import ProblemText
-    from srpo.train.run import CatalogRecord
-    from srpo.train.sampler import Rollout
+    from srpo.train.rollouts import Rollout
     from srpo.verify.grading import Grader
 
 
@@ -43,7 +43,7 @@ class StepContext:
 
 def run_step(context: StepContext, state: TrainerState, problems: list[ProblemText]) -> dict[str, Any]:
     """Train on one batch of problems (all ranks' problems; each rank takes its share)."""
-    from srpo.train.sampler import collect
+    from srpo.train.rollouts import collect
 
     config = context.config
     started = time.perf_counter()
@@ -53,8 +53,10 @@ def run_step(context: StepContext, state: TrainerState, problems: list[ProblemTe
             context.rollouts.engine,
             context.grader,
             mine,
-            rollout=config.rollout,
+            sampling=config.sampling,
+            prompt=config.prompt,
             reward=config.reward,
+            sequences_per_call=config.engine.batch_size,
             seed=config.seed,
             step=state.step,
             rank=distributed.rank(),
@@ -68,7 +70,7 @@ def run_step(context: StepContext, state: TrainerState, problems: list[ProblemTe
     context.rollouts.sync()
     synced = time.perf_counter()
     metrics: dict[str, Any] = {"step": state.step, "epoch": state.epoch, "stage": state.stage}
-    metrics |= rollout_metrics(scored, config.rollout.group_size) if scored else {}
+    metrics |= rollout_metrics(scored, config.sampling.n) if scored else {}
     metrics["reward/mean"] = distributed.broadcast(metrics.get("reward/mean", 0.0))
     metrics |= stats.as_metrics()
     step_s = max(synced - started, 1e-9)
@@ -129,9 +131,7 @@ def _update(context: StepContext, state: TrainerState, rollouts: list[Rollout]) 
 
     config = context.config
     rewards = torch.tensor([r.reward for r in rollouts], dtype=torch.float32)
-    advantages = group_advantages(
-        rewards, config.rollout.group_size, scale_by_std=config.objective.scale_by_std
-    )
+    advantages = group_advantages(rewards, config.sampling.n, scale_by_std=config.objective.scale_by_std)
     truncated = [r.truncated for r in rollouts]
     advantages, weights = overlong_adjusted(advantages, truncated, config.objective.overlong)
     samples, tokens = distributed.all_sum([len(rollouts), sum(len(r.response_ids) for r in rollouts)])

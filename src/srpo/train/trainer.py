@@ -1,12 +1,12 @@
 """The training loop: epochs from the catalog, GRPO steps on DeepSpeed, checkpoints, the stages.
 
 An epoch is the problem set the history-resampling query gives (`resampling`), stored in the
-catalog when it starts; it is trained `rollout.prompts_per_step` problems per step (`step`).
-After each step the stage schedule may switch to stage 2, which ends the epoch: the next epoch
+catalog when it starts; it is trained `data.prompts_per_step` problems per step (`step`).
+After each step the stage switch may move the run to stage 2, which ends the epoch: the next epoch
 is planned with stage 2's domains from the history so far. When stage 1 has no problem left
 (every one solved), the run moves to stage 2; when stage 2 has none, it ends.
 
-Rank 0 does all catalog I/O (`run.CatalogRecord`) and sends what the other ranks need (the
+Rank 0 does all catalog I/O (`catalog_record.CatalogRecord`) and sends what the other ranks need (the
 epoch's problems, each step's problem texts) with object broadcasts.
 
 Covers: set-up, resume, the loop, checkpoints, the end of a run. Does not cover: one step
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from srpo.config import to_dict
 from srpo.errors import SrpoError
 from srpo.train import distributed
+from srpo.train.catalog_record import CatalogRecord, new_run_id
 from srpo.train.checkpoint import TrainerState, export_model, load_checkpoint, save_checkpoint
 from srpo.train.metrics import MetricsLog
-from srpo.train.run import CatalogRecord, new_run_id
-from srpo.train.stages import StageSchedule
+from srpo.train.stages import StageSwitch
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -104,7 +104,7 @@ class Trainer:
             raise started
         checkpoint = started[0]
         self.state = TrainerState(run_id=run_id, stage=config.stages.start_stage)
-        self.schedule = StageSchedule(config.stages)
+        self.stage_switch = StageSwitch(config.stages)
         self.report = TrainReport(run_id=run_id, output_dir=self.output_dir)
         self.metrics = MetricsLog(
             self.output_dir,
@@ -123,7 +123,7 @@ class Trainer:
         forget what the catalog and the metrics recorded after it."""
         if checkpoint:
             self.state = load_checkpoint(self.policy.engine, Path(checkpoint))
-            self.schedule.restore(self.state.schedule)
+            self.stage_switch.restore(self.state.stage_switch)
             self.report.resumed_from = checkpoint
         state = self.state
         if self.record is not None:
@@ -147,7 +147,7 @@ class Trainer:
     def run(self, on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainReport:
         from srpo.train.policy import RolloutSide
         from srpo.train.step import StepContext
-        from srpo.verify.grading import Grader, GraderOptions
+        from srpo.verify.grading import Grader
 
         self.report.first_step = self.state.step + 1
         status = "failed"
@@ -156,8 +156,7 @@ class Trainer:
             rollouts = RolloutSide(self.policy, self.config, model_path=self.model_path)
             if self.state.step > 0:
                 rollouts.sync()  # resumed: a vLLM engine loaded the initial weights from disk
-            reward = self.config.reward
-            with Grader(GraderOptions(workers=reward.workers, timeout_s=reward.timeout_s)) as grader:
+            with Grader(self.config.grader) as grader:
                 context = StepContext(self.config, self.policy, rollouts, grader, self.record)
                 self.report.stop_reason = self._loop(context, on_step)
             self._finish_files()
@@ -177,8 +176,8 @@ class Trainer:
         from srpo.train.step import run_step
 
         config, state = self.config, self.state
-        while state.step < config.schedule.max_steps:
-            if config.schedule.max_epochs is not None and state.epoch >= config.schedule.max_epochs:
+        while state.step < config.budget.max_steps:
+            if config.budget.max_epochs is not None and state.epoch >= config.budget.max_epochs:
                 return "max_epochs"
             epoch = self._current_epoch()
             if not epoch.problem_ids:
@@ -186,7 +185,7 @@ class Trainer:
                     self._switch_stage("exhausted")
                     continue
                 return "no_problems"
-            size = config.rollout.prompts_per_step
+            size = config.data.prompts_per_step
             ids = epoch.problem_ids[state.batch_in_epoch * size : (state.batch_in_epoch + 1) * size]
             if not ids:
                 state.epoch, state.batch_in_epoch = state.epoch + 1, 0
@@ -202,7 +201,9 @@ class Trainer:
     def _after_step(self, metrics: dict[str, Any], on_step: Callable[[dict[str, Any]], None] | None) -> None:
         state = self.state
         self.report.rewards.append(metrics["reward/mean"])
-        reason = self.schedule.observe(stage=state.stage, step=state.step, mean_reward=metrics["reward/mean"])
+        reason = self.stage_switch.observe(
+            stage=state.stage, step=state.step, mean_reward=metrics["reward/mean"]
+        )
         if reason is not None:
             metrics["stage_switch"] = reason
             self._switch_stage(reason)
@@ -240,7 +241,7 @@ class Trainer:
 
     def _save(self) -> None:
         state = self.state
-        state.schedule = self.schedule.state()
+        state.stage_switch = self.stage_switch.state()
         keep = self.config.checkpoint.keep_last
         path = save_checkpoint(self.policy.engine, self.output_dir, state, keep_last=keep)
         if self.record is not None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import torch
 
     from srpo.train.config import TrainConfig
-    from srpo.train.sampler import Rollout
+    from srpo.train.rollouts import Rollout
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ def _optimiser_step(
 ) -> tuple[float, float]:
     """One mini-batch: accumulate its micro-batches, then step. Returns (loss, grad norm)."""
     objective = config.objective
-    constant = objective.constant_length or config.rollout.max_new_tokens
+    constant = objective.constant_length or config.sampling.max_new_tokens
     local = normaliser(
         [len(rollouts[i].response_ids) for i in indices],
         [weights[i] for i in indices],
@@ -218,11 +218,11 @@ def _micro_loss(
 
     if chosen is None:  # this rank has no more samples: a zero-weight pass keeps ranks in step
         packed = pack([[pad_id]], [[pad_id]], pad_id=pad_id, device=distributed.device())
-        logprobs, _ = token_logprobs(engine, packed, temperature=config.rollout.temperature)
+        logprobs, _ = token_logprobs(engine, packed, temperature=config.sampling.temperature)
         return (logprobs * 0.0).sum()
     packed = _packed(rollouts, chosen, pad_id)
     logprobs, entropy = token_logprobs(
-        engine, packed, temperature=config.rollout.temperature, with_entropy=with_entropy
+        engine, packed, temperature=config.sampling.temperature, with_entropy=with_entropy
     )
     if entropy is not None:
         totals.entropy += float((entropy * packed.response_mask).sum())
@@ -270,11 +270,11 @@ def _logprobs_of(
         for position in range(count):
             if position >= len(micro):  # keep ranks in step (ZeRO-3 gathers in every forward)
                 packed = pack([[pad_id]], [[pad_id]], pad_id=pad_id, device=distributed.device())
-                token_logprobs(model, packed, temperature=config.rollout.temperature)
+                token_logprobs(model, packed, temperature=config.sampling.temperature)
                 continue
             chosen = micro[position]
             packed = _packed(rollouts, chosen, pad_id)
-            logprobs, _ = token_logprobs(model, packed, temperature=config.rollout.temperature)
+            logprobs, _ = token_logprobs(model, packed, temperature=config.sampling.temperature)
             for row, index in enumerate(chosen):
                 found[index] = logprobs[row][packed.response_mask[row] > 0].detach()
     return [t if t is not None else torch.zeros(0) for t in found]

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from srpo.errors import InputError
-from srpo.verify.grading import Grade, GradeItem, Grader, GraderOptions
+from srpo.verify.config import GraderConfig
+from srpo.verify.grading import Grade, GradeItem, Grader
 
 MAX_REPORTED_LINES = 10
 
@@ -38,8 +39,7 @@ class GradeFileOptions:
     """JSONL of responses; `-` reads stdin."""
     output: Path
     """Graded JSONL; `-` writes stdout."""
-    workers: int = 2
-    timeout_s: float = 5.0
+    grader: GraderConfig = field(default_factory=GraderConfig)
     batch_size: int = 2000
     """Lines graded together (and held in memory) at a time."""
     catalog: Path | None = None
@@ -222,11 +222,11 @@ def grade_file(
     """Grade every line of `options.input` into `options.output`, in order."""
     started = time.monotonic()
     report = GradeFileReport()
-    grader_options = GraderOptions(workers=options.workers, timeout_s=options.timeout_s)
+    options.grader.validate()
     with (
         _open_input(options.input) as source,
         _open_output(options.output) as sink,
-        Grader(grader_options) as grader,
+        Grader(options.grader) as grader,
     ):
         for batch in _batches(source, max(1, options.batch_size)):
             _resolve(batch, options.catalog)

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from srpo.verify.pool import Failure, PoolOptions, WorkerPool
+from srpo.verify.config import GraderConfig
+from srpo.verify.pool import Failure, WorkerPool
 
 GradeStatus = Literal["correct", "wrong", "no_answer", "timeout", "error"]
 GRADE_STATUSES: tuple[str, ...] = ("correct", "wrong", "no_answer", "timeout", "error")
@@ -71,23 +72,15 @@ class _MathJob:
     pair: tuple[str, str]
 
 
-@dataclass(frozen=True, kw_only=True)
-class GraderOptions(PoolOptions):
-    """Pool options plus what the code grader needs."""
-
-    code_limits: Any = None
-    """Passed as `limits` to `srpo.verify.code.grade_code_batch`."""
-
-
 @dataclass(slots=True)
 class Grader:
     """Grades batches with worker processes kept warm between batches.
 
-    Use as a context manager (`with Grader(GraderOptions(workers=4)) as grader: ...`) so the
+    Use as a context manager (`with Grader(GraderConfig(workers=4)) as grader: ...`) so the
     workers are stopped at the end.
     """
 
-    options: GraderOptions = field(default_factory=GraderOptions)
+    config: GraderConfig = field(default_factory=GraderConfig)
     _pool: WorkerPool | None = None
 
     def __enter__(self) -> Grader:
@@ -103,7 +96,8 @@ class Grader:
 
     def _workers(self) -> WorkerPool:
         if self._pool is None:
-            self._pool = WorkerPool(self.options)
+            self.config.validate()
+            self._pool = WorkerPool(self.config.pool_options())
         return self._pool
 
     def grade(
@@ -116,7 +110,7 @@ class Grader:
         pairs = self._cheap_pass(items, grades, jobs, on_done)
         first = next(pairs, None)  # workers start only when some item needs algebra
         if first is not None:
-            from srpo.verify.tasks import compare_pair
+            from srpo.verify.math.tasks import compare_pair
 
             outcomes = self._workers().run(compare_pair, itertools.chain([first], pairs), on_done=on_done)
             for job, outcome in zip(jobs, outcomes, strict=True):
@@ -157,12 +151,13 @@ class Grader:
     def _code(self, items: list[GradeItem]) -> list[Grade]:
         from srpo.verify import code
 
-        limits = self.options.code_limits or code.DEFAULT_LIMITS
         try:
+            self.config.validate()
             results = code.grade_code_batch(
                 [code.CodeItem(response=item.response, tests=item.tests) for item in items],
-                workers=self.options.workers,
-                limits=limits,
+                workers=self.config.workers,
+                limits=self.config.code_limits(),
+                sandbox=self.config.sandbox.options(),
             )
         except Exception as error:  # the code grader failing must not lose the math grades
             detail = f"code grader failed: {type(error).__name__}: {error}"[:300]
@@ -193,8 +188,8 @@ def _from_code_grade(result: Any) -> Grade:
 
 def _math_in_parent(index: int, item: GradeItem) -> Grade | _MathJob:
     """Extraction and the cheap comparison; a _MathJob when algebra is needed."""
-    from srpo.verify.equivalence import GoldError, NeedsAlgebra, compare
-    from srpo.verify.extract import extract_answer
+    from srpo.verify.math.equivalence import GoldError, NeedsAlgebra, compare
+    from srpo.verify.math.extract import extract_answer
 
     try:
         extraction = extract_answer(item.response or "")
@@ -223,7 +218,7 @@ def grade_batch(
     on_done: Callable[[int], None] | None = None,
 ) -> list[Grade]:
     """Grade a batch with a pool started for it; for many batches keep a `Grader` open instead."""
-    with Grader(GraderOptions(workers=workers, timeout_s=timeout_s)) as grader:
+    with Grader(GraderConfig(workers=workers, timeout_s=timeout_s)) as grader:
         return grader.grade(items, on_done=on_done)
 
 

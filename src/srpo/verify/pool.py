@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 FailureKind = Literal["timeout", "crashed", "error"]
-PRELOAD = ["srpo.verify.worker"]  # imports sympy and warms the LaTeX parser
+PRELOAD = ["srpo.verify.math.worker"]  # imports sympy and warms the LaTeX parser
 
 
 @dataclass(frozen=True, kw_only=True)

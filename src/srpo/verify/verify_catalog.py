@@ -32,19 +32,19 @@ from srpo.catalog.verification import (
     select_batch,
     write_results,
 )
-from srpo.verify.golds import GoldCheck, GoldTask
-from srpo.verify.pool import Failure, PoolOptions, WorkerPool
+from srpo.verify.config import GraderConfig
+from srpo.verify.math.golds import GoldCheck, GoldTask
+from srpo.verify.pool import Failure, WorkerPool
 
 MAX_EXAMPLES = 3
 
 
 @dataclass(frozen=True, kw_only=True)
-class VerifyOptions:
+class VerifyConfig:
     selection: VerifySelection = field(default_factory=VerifySelection)
-    workers: int = 2
-    """Worker processes running the checks."""
-    timeout_s: float = 10.0
-    """Hard limit per problem; a problem past it is `unverifiable` (gold.timeout)."""
+    grader: GraderConfig = field(default_factory=lambda: GraderConfig(timeout_s=10.0))
+    """Workers and time limits: a math gold check past `timeout_s` is `unverifiable`
+    (gold.timeout); code reference solutions run under the grader's sandbox limits."""
     batch_size: int = 500
     """Problems per read and per write transaction."""
 
@@ -102,7 +102,7 @@ def _as_check(outcome: object, timeout_s: float) -> GoldCheck:
 
 
 def _code_checks(
-    problems: list[ProblemToVerify], *, workers: int, on_progress: Callable[[int], None] | None
+    problems: list[ProblemToVerify], *, grader: GraderConfig, on_progress: Callable[[int], None] | None
 ) -> list[GoldCheck]:
     """Run each code problem's reference solution on its tests; one check per problem."""
     if not problems:
@@ -110,7 +110,11 @@ def _code_checks(
     from srpo.verify.code import ReferenceItem, verify_references
 
     results = verify_references(
-        [ReferenceItem(solution=p.solution, tests=p.tests) for p in problems], runs=2, workers=workers
+        [ReferenceItem(solution=p.solution, tests=p.tests) for p in problems],
+        runs=2,
+        workers=grader.workers,
+        limits=grader.code_limits(),
+        sandbox=grader.sandbox.options(),
     )
     if on_progress:
         on_progress(len(problems))
@@ -128,12 +132,12 @@ def _code_reason(result) -> str:
 
 def verify_catalog(
     catalog: Catalog,
-    options: VerifyOptions,
+    options: VerifyConfig,
     *,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    from srpo.verify.tasks import check_gold_task
+    from srpo.verify.math.tasks import check_gold_task
 
     started = time.monotonic()
     report = VerifyReport()
@@ -141,7 +145,8 @@ def verify_catalog(
         report.selected = count_selected(con, options.selection)
     if on_start:
         on_start(report.selected)
-    pool_options = PoolOptions(workers=options.workers, timeout_s=options.timeout_s, chunk_size=8)
+    options.grader.validate()
+    pool_options = options.grader.pool_options(chunk_size=8)
     after: Key | None = None
     remaining = report.selected
     with WorkerPool(pool_options) as pool:
@@ -157,8 +162,8 @@ def verify_catalog(
             code = [p for p in batch if p.domain == "code"]
             tasks = [GoldTask(question=p.question, answer=p.answer, solution=p.solution) for p in math]
             outcomes = pool.run(check_gold_task, tasks, on_done=on_progress)
-            checks = [_as_check(outcome, options.timeout_s) for outcome in outcomes]
-            checks += _code_checks(code, workers=options.workers, on_progress=on_progress)
+            checks = [_as_check(outcome, options.grader.timeout_s) for outcome in outcomes]
+            checks += _code_checks(code, grader=options.grader, on_progress=on_progress)
             checked = [*math, *code]
             with catalog.writer() as con:
                 write_results(

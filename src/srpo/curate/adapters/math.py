@@ -20,7 +20,7 @@ from srpo.curate.adapters.base import (
     strip_instruction,
     text,
 )
-from srpo.verify.boxed import last_boxed
+from srpo.verify.math.boxed import last_boxed
 
 _LEVEL = re.compile(r"Level (\d)")
 

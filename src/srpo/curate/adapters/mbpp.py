@@ -16,7 +16,7 @@ from typing import Any
 
 from srpo.catalog.testspec import AssertTests
 from srpo.curate.adapters.base import Adapter, Draft, field_sets, string_list, text
-from srpo.curate.rules_code import parse_solution
+from srpo.curate.rules.code import parse_solution
 from srpo.errors import RowError
 
 _SPLITS = ((1, 10, "prompt"), (11, 510, "test"), (511, 600, "validation"), (601, 974, "train"))
