@@ -1,10 +1,16 @@
-"""Helpers shared by the benchmarks: locating ../shared/data and printing figures."""
+"""Helpers shared by the benchmarks: locating ../shared/data, printing figures, and comparing srpo
+with a peer tool in alternating rounds (`compare`), so that the `ratio NAME:` line holds on a
+shared machine."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SHARED_DATA = Path(
     os.environ.get("SRPO_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
@@ -27,3 +33,70 @@ def peak_rss_mib() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ------------------------------------------------------------------------- side-by-side ratios
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One contender: `run()` does one round's work and returns its throughput (higher is better,
+    e.g. items/s) or, with `lower_is_better`, its cost (e.g. seconds per step)."""
+
+    name: str
+    run: Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    ours: list[float]
+    peer: list[float]
+    ratios: list[float]
+    """Per round: ours over peer for throughputs, peer over ours for costs (higher: srpo better)."""
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def compare(
+    name: str,
+    ours: Side,
+    peer: Side,
+    *,
+    rounds: int = 5,
+    warmup: int = 1,
+    unit: str = "",
+    lower_is_better: bool = False,
+) -> Comparison:
+    """Run the two sides in alternating rounds (warm-up rounds first, not counted), A B, B A, A B,
+    ... so a burst of load on the machine lands on both sides rather than on one, and print each
+    side's median and range, the per-round ratios and, last, `ratio NAME: <median of the
+    per-round ratios>` with their spread. The order within a round alternates too, so neither
+    side always runs second (warmer caches, a hotter CPU)."""
+    for _ in range(warmup):
+        ours.run()
+        peer.run()
+    mine: list[float] = []
+    theirs: list[float] = []
+    for index in range(rounds):
+        order = (ours, peer) if index % 2 == 0 else (peer, ours)
+        values = {side.name: side.run() for side in order}
+        mine.append(values[ours.name])
+        theirs.append(values[peer.name])
+    ratios = [(p / o if lower_is_better else o / p) for o, p in zip(mine, theirs, strict=True)]
+    result = Comparison(mine, theirs, ratios)
+    for side, values in ((ours, mine), (peer, theirs)):
+        report(f"{side.name} median", statistics.median(values), unit)
+        report(f"{side.name} range", f"{min(values):.4g} to {max(values):.4g}", unit)
+    report("rounds", f"{rounds} alternating, after {warmup} warm-up")
+    report("per-round ratios", ", ".join(f"{r:.3g}" for r in ratios))
+    spread = (max(ratios) - min(ratios)) / result.ratio if result.ratio else float("nan")
+    print(f"ratio {name}: {result.ratio:.3g} (per-round spread {100 * spread:.0f}%)", flush=True)
+    return result
+
+
+def rounds_argument(parser: Any, *, default: int = 5) -> None:
+    """`--rounds N` (measured rounds) and `--warmup N` for a ratio bench."""
+    parser.add_argument("--rounds", type=int, default=default, help="alternating measured rounds")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first")
