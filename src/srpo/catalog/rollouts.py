@@ -1,7 +1,8 @@
 """The `rollouts` table: every sample a difficulty or training run drew, with its grade.
 
 One row per (run, epoch, problem, sample): the reward, the grader's status, the response's token
-count and finish reason, and (when asked) its text and extracted answer. History resampling and
+count and finish reason, (when asked) its text and extracted answer, and whether the training
+run trained on it (dynamic sampling leaves groups out). History resampling and
 `srpo-curate query --next-epoch` read these rows; nothing else keeps a problem's history.
 
 Covers: inserting rollouts. Does not cover: the run row (`runs`) or ratings (`ratings`).
@@ -35,6 +36,8 @@ class RolloutRow:
     epoch: int = 0
     stage: int = 0
     step: int | None = None
+    trained: bool = True
+    """False for a training rollout generated but left out of the update (dynamic sampling)."""
 
 
 def insert_rollouts(con: duckdb.DuckDBPyConnection, rows: Sequence[RolloutRow]) -> None:
@@ -46,10 +49,10 @@ def insert_rollouts(con: duckdb.DuckDBPyConnection, rows: Sequence[RolloutRow]) 
         return
     now = utcnow()
     columns = ("run_id", "epoch", "stage", "step", "problem_id", "sample_idx", "reward", "status",
-               "response_tokens", "finish_reason", "response", "extracted")  # fmt: skip
+               "response_tokens", "finish_reason", "response", "extracted", "trained")  # fmt: skip
     data = {name: [getattr(row, name) for row in rows] for name in columns}
     types = {"epoch": pa.int32(), "stage": pa.int32(), "step": pa.int64(), "sample_idx": pa.int32(),
-             "reward": pa.float64(), "response_tokens": pa.int32()}  # fmt: skip
+             "reward": pa.float64(), "response_tokens": pa.int32(), "trained": pa.bool_()}  # fmt: skip
     table = pa.table({name: pa.array(values, types.get(name, pa.string())) for name, values in data.items()})
     table = table.append_column("created_at", pa.array([now] * len(rows), pa.timestamp("us")))
     con.register("srpo_rollouts", table)
