@@ -113,7 +113,8 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     merged = dict(base)
     for key, value in over.items():
         inner = merged.get(key)
-        merged[key] = _deep_merge(inner, value) if isinstance(inner, dict) and isinstance(value, Mapping) else value
+        nested = isinstance(inner, dict) and isinstance(value, Mapping)
+        merged[key] = _deep_merge(inner, value) if nested else value
     return merged
 
 
