@@ -68,12 +68,20 @@ def compare(
     warmup: int = 1,
     unit: str = "",
     lower_is_better: bool = False,
+    details: Callable[[], None] | None = None,
 ) -> Comparison:
     """Run the two sides in alternating rounds (warm-up rounds first, not counted), A B, B A, A B,
     ... so a burst of load on the machine lands on both sides rather than on one, and print each
     side's median and range, the per-round ratios and, last, `ratio NAME: <median of the
     per-round ratios>` with their spread. The order within a round alternates too, so neither
-    side always runs second (warmer caches, a hotter CPU)."""
+    side always runs second (warmer caches, a hotter CPU). The machine's load average is printed
+    before and after: on a shared machine it says how much to trust the figures. `details`, if
+    given, prints the bench's own figures after the rounds, before the ratio line."""
+    if rounds < 1 or warmup < 0:
+        raise ValueError(f"need rounds >= 1 and warmup >= 0, got rounds={rounds}, warmup={warmup}")
+    if ours.name == peer.name:
+        raise ValueError(f"the two sides need different names, both are {ours.name!r}")
+    report("load before", _load())
     for _ in range(warmup):
         ours.run()
         peer.run()
@@ -91,12 +99,22 @@ def compare(
         report(f"{side.name} range", f"{min(values):.4g} to {max(values):.4g}", unit)
     report("rounds", f"{rounds} alternating, after {warmup} warm-up")
     report("per-round ratios", ", ".join(f"{r:.3g}" for r in ratios))
+    report("load after", _load())
+    if details is not None:
+        details()
     spread = (max(ratios) - min(ratios)) / result.ratio if result.ratio else float("nan")
     print(f"ratio {name}: {result.ratio:.3g} (per-round spread {100 * spread:.0f}%)", flush=True)
     return result
 
 
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cpus"
+
+
 def rounds_argument(parser: Any, *, default: int = 5) -> None:
     """`--rounds N` (measured rounds) and `--warmup N` for a ratio bench."""
-    parser.add_argument("--rounds", type=int, default=default, help="alternating measured rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=default, help=f"alternating measured rounds (default {default})"
+    )
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first")
