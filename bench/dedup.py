@@ -9,7 +9,7 @@ used before. Then, on the same problems and the same shingles, in alternating ro
 - srpo: `fingerprints` (datasketch's MinHash computed for a batch at once, LSH bands folded
   with numpy) and `deduplicate` into a fresh DuckDB catalog (bucket joins in SQL, exact
   Jaccard re-check, number rule, the LSH buckets written to the catalog), batch by batch in a
-  writer transaction as an ingest does, `--passes` times per round (see `SrpoRound`); storing
+  writer transaction as an ingest does, `--passes` times per round (see `_common.Side.passes`); storing
   the problem rows themselves is timed apart and left out, since the peer stores nothing.
   Every pass starts cold: a new catalog, srpo's memos of token hashes and questions emptied;
 - peer: the straightforward loop: one `MinHash` per document updated shingle by shingle, then
@@ -77,24 +77,16 @@ def round_problems(texts: list[str], count: int) -> list[str]:
 
 
 class SrpoRound:
-    """One srpo round: `passes` times over the problems, each time into a fresh catalog, in
-    batches as an ingest writes them. srpo is several times faster than the peer, so one pass
-    would last a few seconds against the peer's tens: a burst of load on the machine would then
-    decide srpo's figure alone. Several passes make both sides' shares of a round comparable."""
+    """One srpo pass: the problems into a fresh catalog, in batches as an ingest writes them."""
 
-    def __init__(self, questions: list[str], scratch: Path, passes: int) -> None:
+    def __init__(self, questions: list[str], scratch: Path) -> None:
         self.questions = questions
         self.scratch = scratch
-        self.passes = passes
         self.made = 0
         self.found = 0
         self.store_seconds: list[float] = []
 
     def __call__(self) -> float:
-        seconds = sum(self._pass() for _ in range(self.passes))
-        return self.passes * len(self.questions) / seconds
-
-    def _pass(self) -> float:
         from srpo.catalog import Catalog
         from srpo.curate.config import CleaningConfig
         from srpo.curate.fingerprint import forget_memos
@@ -110,7 +102,7 @@ class SrpoRound:
         dedup_seconds, store_seconds, self.found = self._batches(catalog, config)
         self.store_seconds.append(store_seconds)
         path.unlink()
-        return dedup_seconds
+        return len(self.questions) / dedup_seconds
 
     def _batches(self, catalog: Any, config: Any) -> tuple[float, float, int]:
         """(seconds for fingerprints, duplicate resolution and index writes, seconds storing the
@@ -196,7 +188,7 @@ def main() -> None:
            f"a fresh catalog each), the peer one pass")  # fmt: skip
     report("mean_question_chars", sum(map(len, questions)) / len(questions), "chars")
     with tempfile.TemporaryDirectory() as scratch:
-        ours, peer = SrpoRound(questions, Path(scratch), args.passes), PeerRound(questions)
+        ours, peer = SrpoRound(questions, Path(scratch)), PeerRound(questions)
 
         def found() -> None:
             report("srpo_duplicates_found", ours.found)
@@ -204,8 +196,8 @@ def main() -> None:
             stored = median(ours.store_seconds)
             report("srpo_storing_problem_rows_seconds (median per pass, left out)", stored, "s")
 
-        compare("dedup", Side("srpo", ours), Side("peer", peer), rounds=args.rounds, warmup=args.warmup,
-                unit="problems/s", details=found)  # fmt: skip
+        compare("dedup", Side("srpo", ours, passes=args.passes), Side("peer", peer), rounds=args.rounds,
+                warmup=args.warmup, unit="problems/s", details=found)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Math grading: srpo's grade path against a plain math-verify loop, for speed and accuracy.
 
-    python bench/grade_math.py [--responses 5000] [--workers 2] [--rounds 5] [--speed-only]
+    python bench/grade_math.py [--responses 5000] [--workers 2] [--rounds 5] [--passes 4] [--speed-only]
 
 Accuracy: both graders on the labelled set (tests/data/math_labelled.jsonl, built by
 bench/make_grading_sets.py), per answer type, and on the reward-hacking set.
@@ -8,7 +8,8 @@ Speed: the same N responses, synthesised from the shared golds (MATH train and t
 each response is the reference solution followed by the gold in one of the generator's
 equivalent or wrong forms), graded by `grade_file` (what `srpo-curate grade` runs, JSONL in and
 out) and by a sequential `math_verify.verify(parse(gold), parse(response))` loop, in alternating
-rounds after a warm-up (`_common.compare`); each round grades the same responses.
+rounds after a warm-up (`_common.compare`); each round grades the same responses, srpo
+`--passes` times (it is several times faster: see `_common.Side.passes`).
 Prints `key: value` lines; the last is `ratio grade_math: <median of the per-round srpo over
 loop ratios, responses/s>`.
 """
@@ -239,6 +240,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(default_data))
     parser.add_argument("--responses", type=int, default=5000, help="responses per round (default 5,000)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--passes", type=int, default=4, help="srpo's passes over the responses per round")
     parser.add_argument("--speed-only", action="store_true", help="skip the accuracy sets")
     rounds_argument(parser)
     args = parser.parse_args()
@@ -258,8 +260,9 @@ def main() -> None:
             print_accuracy("srpo on synthesised", ours.accepted(), rows)
             print_accuracy("math_verify on synthesised", peer.accepted, rows)
 
-        compare("grade_math", Side("srpo", ours), Side("math_verify", peer), rounds=args.rounds,
-                warmup=args.warmup, unit="responses/s", details=details)  # fmt: skip
+        srpo = Side("srpo", ours, passes=args.passes)
+        compare("grade_math", srpo, Side("math_verify", peer), rounds=args.rounds, warmup=args.warmup,
+                unit="responses/s", details=details)  # fmt: skip
 
 
 if __name__ == "__main__":
