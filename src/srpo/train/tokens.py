@@ -164,9 +164,9 @@ def _chunked_head() -> Any:
                 normaliser = torch.logsumexp(logits, dim=-1)
                 normalisers[part] = normaliser
                 picked[part] = logits.gather(-1, targets[part].unsqueeze(-1)).squeeze(-1) - normaliser
-                if entropy is not None:
-                    probs = torch.softmax(logits, dim=-1)
-                    entropy[part] = normaliser - (probs * logits).sum(dim=-1)
+                if entropy is not None:  # -sum p log p, in place: at most two chunks at once
+                    log_probs = logits.sub_(normaliser.unsqueeze(-1))
+                    entropy[part] = -log_probs.exp().mul_(log_probs).sum(dim=-1)
                 del logits
             ctx.save_for_backward(hidden, weight, bias, targets, normalisers)
             ctx.scale = scale
@@ -192,10 +192,10 @@ def _chunked_head() -> Any:
             step = chunk_tokens(weight.shape[0])
             for first in range(0, hidden.shape[0], step):
                 part = slice(first, first + step)
-                logits = _logits(hidden[part], weight, bias, ctx.scale)
-                # d logp[target] / d logits = onehot(target) - softmax, times the temperature's scale.
-                grad = torch.exp(logits - normalisers[part].unsqueeze(-1))
-                del logits
+                # d logp[target] / d logits = onehot(target) - softmax, times the temperature's
+                # scale; built in the recomputed logits' own buffer (one chunk at a time).
+                grad = _logits(hidden[part], weight, bias, ctx.scale)
+                grad.sub_(normalisers[part].unsqueeze(-1)).exp_()
                 upstream = grad_picked[part].float()
                 grad.mul_(-upstream.unsqueeze(-1))
                 grad.scatter_add_(-1, targets[part].unsqueeze(-1), upstream.unsqueeze(-1))
