@@ -76,7 +76,8 @@ def batch(args: argparse.Namespace) -> tuple[list[list[int]], list[list[int]], l
     generator = torch.Generator().manual_seed(1)
     prompts = [torch.randint(10, VOCAB, (args.prompt_tokens,), generator=generator).tolist()] * args.samples
     responses = [
-        torch.randint(10, VOCAB, (args.response_tokens,), generator=generator).tolist() for _ in range(args.samples)
+        torch.randint(10, VOCAB, (args.response_tokens,), generator=generator).tolist()
+        for _ in range(args.samples)
     ]
     advantages = [1.0 if i % 2 else -1.0 for i in range(args.samples)]
     return prompts, responses, advantages
@@ -93,18 +94,21 @@ def srpo_update(args: argparse.Namespace, model_dir: Path) -> tuple[float, float
     from srpo.train.rollouts import Rollout
     from srpo.train.update import policy_update
 
-    config = load_config(TrainConfig, None, [
-        f"deepspeed.zero_stage={args.zero_stage}", "deepspeed.gradient_checkpointing=true", "objective.kl_coef=0",
-        "optim.learning_rate=1e-6", f"sampling.n={args.samples // 2}", f"sampling.max_new_tokens={args.response_tokens}",
-    ])  # fmt: skip
+    settings = [
+        f"deepspeed.zero_stage={args.zero_stage}", "deepspeed.gradient_checkpointing=true",
+        "objective.kl_coef=0", "optim.learning_rate=1e-6", f"sampling.n={args.samples // 2}",
+        f"sampling.max_new_tokens={args.response_tokens}",
+    ]  # fmt: skip
+    config = load_config(TrainConfig, None, settings)
     distributed.init_processes()
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     engine = distributed.build_engine(model, config)
     prompts, responses, advantages = batch(args)
     rollouts = [
-        Rollout(problem_id=f"p{i // 2}", domain="math", sample_idx=i % 2, prompt_ids=tuple(p), response_ids=tuple(r),
-                text="", finish_reason="length", reward=0.0, status="wrong", extracted=None)
+        Rollout(problem_id=f"p{i // 2}", domain="math", sample_idx=i % 2, prompt_ids=tuple(p),
+                response_ids=tuple(r), text="", finish_reason="length", reward=0.0, status="wrong",
+                extracted=None)
         for i, (p, r) in enumerate(zip(prompts, responses, strict=True))
     ]  # fmt: skip
     before = _reset_peak()
@@ -122,9 +126,10 @@ def trl_update(args: argparse.Namespace, model_dir: Path) -> tuple[float, float]
 
     config = GRPOConfig(
         output_dir=str(model_dir / "trl"), use_cpu=True, bf16=False, report_to=[], save_strategy="no",
-        per_device_train_batch_size=args.samples, num_generations=args.samples // 2, gradient_accumulation_steps=1,
-        max_completion_length=args.response_tokens, learning_rate=1e-6, beta=0.0, loss_type="dapo", epsilon=0.2,
-        epsilon_high=0.28, gradient_checkpointing=True, num_iterations=1, disable_tqdm=True,
+        per_device_train_batch_size=args.samples, num_generations=args.samples // 2,
+        gradient_accumulation_steps=1, max_completion_length=args.response_tokens, learning_rate=1e-6,
+        beta=0.0, loss_type="dapo", epsilon=0.2, epsilon_high=0.28, gradient_checkpointing=True,
+        num_iterations=1, disable_tqdm=True,
     )  # fmt: skip
     trainer = GRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32),
@@ -139,7 +144,8 @@ def trl_update(args: argparse.Namespace, model_dir: Path) -> tuple[float, float]
     prompts, responses, advantages = batch(args)
     completion_mask = torch.ones(args.samples, args.response_tokens, dtype=torch.long)
     inputs = {
-        "prompt_ids": torch.tensor(prompts), "prompt_mask": torch.ones(args.samples, args.prompt_tokens, dtype=torch.long),
+        "prompt_ids": torch.tensor(prompts),
+        "prompt_mask": torch.ones(args.samples, args.prompt_tokens, dtype=torch.long),
         "completion_ids": torch.tensor(responses), "completion_mask": completion_mask,
         "advantages": torch.tensor(advantages), "num_items_in_batch": completion_mask.sum(),
     }  # fmt: skip
@@ -173,8 +179,9 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_side(args: argparse.Namespace, side: str, model_dir: Path, found: dict[str, list[dict]]) -> float:
-    command = [sys.executable, __file__, "--side", side, "--model", str(model_dir), "--samples", str(args.samples),
-               "--prompt-tokens", str(args.prompt_tokens), "--response-tokens", str(args.response_tokens),
+    command = [sys.executable, __file__, "--side", side, "--model", str(model_dir),
+               "--samples", str(args.samples), "--prompt-tokens", str(args.prompt_tokens),
+               "--response-tokens", str(args.response_tokens),
                "--zero-stage", str(args.zero_stage)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -182,19 +189,26 @@ def run_side(args: argparse.Namespace, side: str, model_dir: Path, found: dict[s
         sys.exit(f"the {side} side failed:\n{done.stderr[-3000:]}")
     result = json.loads(lines[-1].removeprefix("RESULT "))
     found.setdefault(side, []).append(result)
-    report(f"{side} round", f"update peak {result['update_mib']:.0f} MiB, absolute peak {result['peak_mib']:.0f} "
-           f"MiB, before {result['before_mib']:.0f} MiB, loss {result['loss']:.4g}, {result['seconds']:.0f} s")  # fmt: skip
+    report(
+        f"{side} round",
+        f"update peak {result['update_mib']:.0f} MiB, absolute peak {result['peak_mib']:.0f} MiB, "
+        f"before {result['before_mib']:.0f} MiB, loss {result['loss']:.4g}, {result['seconds']:.0f} s",
+    )
     return result["update_mib"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--samples", type=int, default=8, help="responses in the batch (two groups)")
     parser.add_argument("--prompt-tokens", type=int, default=64)
     parser.add_argument("--response-tokens", type=int, default=1024)
     parser.add_argument("--hidden", type=int, default=128, help="model width (the vocabulary is Qwen2.5's)")
     parser.add_argument("--zero-stage", type=int, default=0, help="srpo's deepspeed.zero_stage")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (each side in a fresh process)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds (each side in a fresh process)"
+    )
     parser.add_argument("--side", choices=("srpo", "trl"), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args()

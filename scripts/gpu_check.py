@@ -49,7 +49,9 @@ def say(key: str, value: object) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
     parser.add_argument("--small", action="store_true", help="a tiny model instead of Qwen2.5-0.5B's shapes")
     parser.add_argument("--steps", type=int, default=3, help="training steps per ZeRO stage")
@@ -61,7 +63,10 @@ def main() -> int:
     import torch
 
     if args.device == "cuda" and not torch.cuda.is_available():
-        print("gpu-check: no CUDA device; run `python scripts/gpu_check.py --device cpu --small`", file=sys.stderr)
+        print(
+            "gpu-check: no CUDA device; run `python scripts/gpu_check.py --device cpu --small`",
+            file=sys.stderr,
+        )
         return 2
     describe_environment(args)
     failures: list[str] = []
@@ -123,10 +128,12 @@ def prepare_model(directory: Path, args: argparse.Namespace) -> Path:
                "pad_token_id": tokenizer.pad_token_id}  # fmt: skip
     if args.small:
         tiny = TinyModelConfig()
-        shapes = {"vocab_size": len(tokenizer), "hidden_size": tiny.hidden_size,
-                  "intermediate_size": tiny.intermediate_size, "num_hidden_layers": tiny.num_hidden_layers,
-                  "num_attention_heads": tiny.num_attention_heads, "num_key_value_heads": tiny.num_key_value_heads,
-                  "head_dim": tiny.hidden_size // tiny.num_attention_heads, "tie_word_embeddings": True}  # fmt: skip
+        shapes = {
+            "vocab_size": len(tokenizer), "hidden_size": tiny.hidden_size,
+            "intermediate_size": tiny.intermediate_size, "num_hidden_layers": tiny.num_hidden_layers,
+            "num_attention_heads": tiny.num_attention_heads, "num_key_value_heads": tiny.num_key_value_heads,
+            "head_dim": tiny.hidden_size // tiny.num_attention_heads, "tie_word_embeddings": True,
+        }  # fmt: skip
     else:
         shapes = QWEN25_05B
     torch.manual_seed(0)
@@ -197,9 +204,9 @@ def train_phase(catalog: Any, model_dir: Path, root: Path, stage: int, args: arg
         root / f"zero{stage}",
         f"deepspeed.zero_stage={stage}", f"deepspeed.dtype={'bfloat16' if gpu else 'float32'}",
         "objective.kl_coef=0.05", "sampling.temperature=0.6", f"budget.max_steps={args.steps}",
-        f"sampling.max_new_tokens={max_new}", "data.prompts_per_step=8", "sampling.n=8", "engine.batch_size=64",
-        "objective.micro_batch_size=null", "objective.micro_batch_tokens=16384", "optim.learning_rate=1e-5",
-        "data.drop_solved=false",
+        f"sampling.max_new_tokens={max_new}", "data.prompts_per_step=8", "sampling.n=8",
+        "engine.batch_size=64", "objective.micro_batch_size=null", "objective.micro_batch_tokens=16384",
+        "optim.learning_rate=1e-5", "data.drop_solved=false",
     )  # fmt: skip
     print(f"--- ZeRO-{stage}: {args.steps} steps, bf16={gpu}, kl_coef 0.05, temperature 0.6, "
           f"{max_new} new tokens, 8 prompts x 8 samples", flush=True)  # fmt: skip
@@ -216,14 +223,17 @@ def train_phase(catalog: Any, model_dir: Path, root: Path, stage: int, args: arg
 
     started = time.perf_counter()
     report = train(catalog, str(model_dir), config, run_id=f"gpu-check-zero{stage}", on_step=on_step)
-    say(f"zero{stage} status", f"{report.status} ({report.stop_reason}), {time.perf_counter() - started:.0f} s "
-        "with model loading and DeepSpeed set-up")  # fmt: skip
+    seconds = time.perf_counter() - started
+    say(f"zero{stage} status", f"{report.status} ({report.stop_reason}), {seconds:.0f} s with set-up")
     if gpu:
-        say(f"zero{stage} peak memory", f"{torch.cuda.max_memory_allocated() / 2**30:.2f} GiB allocated, "
-            f"{torch.cuda.max_memory_reserved() / 2**30:.2f} GiB reserved")  # fmt: skip
+        allocated, reserved = (
+            torch.cuda.max_memory_allocated() / 2**30,
+            torch.cuda.max_memory_reserved() / 2**30,
+        )
+        say(f"zero{stage} peak memory", f"{allocated:.2f} GiB allocated, {reserved:.2f} GiB reserved")
     else:
-        say(f"zero{stage} peak memory", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB "
-            "(process peak RSS so far)")  # fmt: skip
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        say(f"zero{stage} peak memory", f"{peak:.2f} GiB (the process's peak RSS so far)")
     if report.last_step != args.steps:
         failures.append(f"ZeRO-{stage}: stopped after step {report.last_step} ({report.stop_reason})")
     del report
@@ -236,13 +246,18 @@ def step_line(metrics: dict) -> str:
         value = metrics.get(key)
         return "-" if value is None else format(value, spec)
 
-    return (
-        f"step {metrics['step']}: {number('time/step_s', '.1f')} s (generate {number('time/generate_s', '.1f')}, "
-        f"update {number('time/train_s', '.1f')}) | memory generate {number('memory/generate_gib', '.2f')} GiB, "
-        f"update {number('memory/update_gib', '.2f')} GiB | loss {number('loss', '+.5f')} kl {number('kl', '.5f')} "
-        f"grad_norm {number('grad_norm', '.4f')} | accuracy {number('accuracy/mean', '.3f')} "
-        f"length {number('response_length/mean', '.1f')} | logp diff mean {number('sampling/logp_diff/mean', '.2e')} "
-        f"max {number('sampling/logp_diff/max', '.2e')} is_ratio {number('sampling/is_ratio/mean', '.4f')}"
+    return " | ".join(
+        [
+            f"step {metrics['step']}: {number('time/step_s', '.1f')} s (generate "
+            f"{number('time/generate_s', '.1f')}, update {number('time/train_s', '.1f')})",
+            f"memory generate {number('memory/generate_gib', '.2f')} GiB, "
+            f"update {number('memory/update_gib', '.2f')} GiB",
+            f"loss {number('loss', '+.5f')} kl {number('kl', '.5f')} grad_norm {number('grad_norm', '.4f')}",
+            f"accuracy {number('accuracy/mean', '.3f')} length {number('response_length/mean', '.1f')}",
+            f"logp diff mean {number('sampling/logp_diff/mean', '.2e')} "
+            f"max {number('sampling/logp_diff/max', '.2e')} "
+            f"is_ratio {number('sampling/is_ratio/mean', '.4f')}",
+        ]
     )
 
 

@@ -197,8 +197,8 @@ class ImportanceWeights:
     """Sum of |trainer logp - engine logp| over those tokens."""
     diff_max: float
     ratio_sum: float
-    """Sum of the weights over those tokens (as applied; as they would be when the correction
-    is off)."""
+    """Sum of the capped and masked weights over those tokens (computed the same way when the
+    correction is off, when they are not applied)."""
     capped: float
     """Tokens whose ratio exceeded the cap."""
     masked: float
