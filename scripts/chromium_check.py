@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import select
@@ -30,9 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-         "--remote-debugging-pipe")  # fmt: skip
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+)
 WIDTH = 1400
 
 # Per figure: its state, its SVG's size, and how many data marks draw something (marks outside
@@ -68,16 +77,27 @@ class DevTools:
         # bash gives the pipe ends the descriptor numbers Chromium expects (3: commands in, 4: out).
         script = f"exec {shlex.join(args)} 3<&{to_chrome_read} 4>&{from_chrome_write}"
         self._log = log.open("w")
-        self.process = subprocess.Popen(["bash", "-c", script], pass_fds=(to_chrome_read, from_chrome_write),
-                                        stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)  # fmt: skip
+        self.process = subprocess.Popen(
+            ["bash", "-c", script],
+            pass_fds=(to_chrome_read, from_chrome_write),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+        )
         os.close(to_chrome_read)
         os.close(from_chrome_write)
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
 
-    def call(self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
-             timeout: float = 60) -> dict[str, Any]:  # fmt: skip
+    def call(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        session: str | None = None,
+        timeout: float = 60,
+    ) -> dict[str, Any]:
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -105,10 +125,8 @@ class DevTools:
         return json.loads(message)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError, EOFError):
             self.call("Browser.close", timeout=10)
-        except (OSError, RuntimeError, TimeoutError, EOFError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -128,8 +146,15 @@ class Findings:
 
     @property
     def blank(self) -> list[str]:
-        return [f["id"] for f in self.figures
-                if f["state"] != "true" or f["width"] < 50 or f["height"] < 30 or f["marks"] == 0 or f["drawn"] == 0]  # fmt: skip
+        return [
+            f["id"]
+            for f in self.figures
+            if f["state"] != "true"
+            or f["width"] < 50
+            or f["height"] < 30
+            or f["marks"] == 0
+            or f["drawn"] == 0
+        ]
 
 
 def _errors(events: list[dict[str, Any]]) -> list[str]:
@@ -137,7 +162,9 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     for event in events:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            found.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+            found.append(
+                " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+            )
         elif method == "Runtime.exceptionThrown":
             details = params.get("exceptionDetails", {})
             found.append(details.get("exception", {}).get("description") or details.get("text", "exception"))
@@ -162,13 +189,17 @@ def check_report(path: Path, *, screenshot: Path, timeout: float = 90) -> Findin
         session = chrome.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Runtime", "Log", "Network", "Page"):
             chrome.call(f"{domain}.enable", session=session)
-        chrome.call("Emulation.setDeviceMetricsOverride",
-                    {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)  # fmt: skip
+        chrome.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         chrome.call("Page.navigate", {"url": page}, session=session)
         deadline = time.monotonic() + timeout
         while True:
-            probe = chrome.call("Runtime.evaluate", {"expression": FIGURE_PROBE, "returnByValue": True},
-                                session=session)  # fmt: skip
+            probe = chrome.call(
+                "Runtime.evaluate", {"expression": FIGURE_PROBE, "returnByValue": True}, session=session
+            )
             findings.figures = probe.get("result", {}).get("value") or []
             settled = findings.figures and all(f["state"] != "pending" for f in findings.figures)
             if settled or time.monotonic() > deadline:
@@ -177,10 +208,15 @@ def check_report(path: Path, *, screenshot: Path, timeout: float = 90) -> Findin
         time.sleep(0.5)  # let late console messages arrive
         chrome.call("Runtime.evaluate", {"expression": "1"}, session=session)
         metrics = chrome.call("Page.getLayoutMetrics", session=session)["cssContentSize"]
-        shot = chrome.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": WIDTH, "height": metrics["height"], "scale": 1},
-        }, session=session)  # fmt: skip
+        shot = chrome.call(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": WIDTH, "height": metrics["height"], "scale": 1},
+            },
+            session=session,
+        )
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         findings.screenshot = screenshot
@@ -213,7 +249,9 @@ def report_findings(findings: Findings, *, min_figures: int) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("report", type=Path)
     parser.add_argument("--screenshot", type=Path, default=None)
     parser.add_argument("--min-figures", type=int, default=1)

@@ -9,8 +9,12 @@ from srpo.catalog import Catalog
 from tests.helpers import write_jsonl
 
 QUESTIONS = {"m1": ("What is 3 + 4?", "7"), "m2": ("What is 2 + 6?", "8")}
-CODE_ROW = {"id": "c1", "domain": "code", "question": "Print hello.",
-            "tests": {"type": "stdio", "cases": [{"input": "", "output": "hello\n"}]}}  # fmt: skip
+CODE_ROW = {
+    "id": "c1",
+    "domain": "code",
+    "question": "Print hello.",
+    "tests": {"type": "stdio", "cases": [{"input": "", "output": "hello\n"}]},
+}
 
 
 def toy_catalog(directory: Path) -> tuple[Catalog, dict[str, str]]:
@@ -31,9 +35,19 @@ def add_run(catalog: Catalog, run_id: str, samples: list[tuple], *, config: dict
     from srpo.catalog import rollouts, runs
 
     rows = [
-        rollouts.RolloutRow(run_id=run_id, epoch=epoch, stage=1, step=step, problem_id=pid, sample_idx=idx,
-                            reward=1.0 if status == "correct" else 0.0, status=status, response_tokens=tokens,
-                            finish_reason="stop", response=text)  # fmt: skip
+        rollouts.RolloutRow(
+            run_id=run_id,
+            epoch=epoch,
+            stage=1,
+            step=step,
+            problem_id=pid,
+            sample_idx=idx,
+            reward=1.0 if status == "correct" else 0.0,
+            status=status,
+            response_tokens=tokens,
+            finish_reason="stop",
+            response=text,
+        )
         for epoch, step, pid, idx, tokens, status, text in samples
     ]
     with catalog.writer() as con:

@@ -34,20 +34,33 @@ def parse_metrics_options(values: list[str]) -> dict[str, Path]:
 def report(
     run: Annotated[
         list[str] | None,
-        typer.Option("--run", metavar="RUN_ID", help="A training run to draw (repeat, or comma-separate, to overlay runs)."),
+        typer.Option(
+            "--run",
+            metavar="RUN_ID",
+            help="A training run to draw (repeat, or comma-separate, to overlay runs).",
+        ),
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="The HTML file (default report.html), or with --format png the "
-                     "folder for the images (default report-figures/).", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="The HTML file (default report.html), or with --format png the "
+            "folder for the images (default report-figures/).",
+            show_default=False,
+        ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="html (one self-contained file) or png (one image per figure).")
+        str,
+        typer.Option("--format", "-f", help="html (one self-contained file) or png (one image per figure)."),
     ] = "html",
     metrics: Annotated[
         list[str] | None,
-        typer.Option("--metrics", metavar="RUN_ID=PATH",
-                     help="Where a run's metrics.jsonl is, when its output folder moved (repeatable)."),
+        typer.Option(
+            "--metrics",
+            metavar="RUN_ID=PATH",
+            help="Where a run's metrics.jsonl is, when its output folder moved (repeatable).",
+        ),
     ] = None,
     title: Annotated[str, typer.Option(help="The report's title.")] = "srpo report",
     config: ConfigOpt = None,

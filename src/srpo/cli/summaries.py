@@ -237,7 +237,8 @@ def show_behaviour(
         most[row["window"]] = max(most.get(row["window"], 0), row["responses"])
     per = "epoch" if config.window_steps is None else f"{config.window_steps}-step window"
     stderr().print(
-        f"run {run_id}: {sum(most.values())} stored responses in {len(most)} {per}{'s' if len(most) != 1 else ''}"
+        f"run {run_id}: {sum(most.values())} stored responses in {len(most)} {per}"
+        + ("s" if len(most) != 1 else "")
         + ("" if rows else " (was logging.store_responses on?)"),
         markup=False,
     )

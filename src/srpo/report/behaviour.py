@@ -66,7 +66,9 @@ def check_patterns(con: duckdb.DuckDBPyConnection, config: BehaviourConfig) -> N
                 con.execute("SELECT regexp_matches('', $pattern, 'i')", {"pattern": pattern}).fetchall()
             except duckdb.Error as error:
                 first = str(error).strip().splitlines()[0]
-                raise InputError(f"behaviour.{name}: {pattern!r} is not an RE2 regular expression: {first}") from error
+                raise InputError(
+                    f"behaviour.{name}: {pattern!r} is not an RE2 regular expression: {first}"
+                ) from error
 
 
 def _window_expression(config: BehaviourConfig) -> str:
@@ -121,10 +123,17 @@ def behaviour_rows(
             responses, showing, with_tokens, without_tokens = counts[4 * i : 4 * i + 4]
             rows.append(
                 BehaviourRow(
-                    run_id=run_id, window=int(window), first_step=first, last_step=last, behaviour=name,
-                    scope="math" if name in MATH_ONLY else "all", responses=int(responses),
-                    showing=int(showing), share=showing / responses if responses else 0.0,
-                    mean_tokens_with=with_tokens, mean_tokens_without=without_tokens,
-                )  # fmt: skip
+                    run_id=run_id,
+                    window=int(window),
+                    first_step=first,
+                    last_step=last,
+                    behaviour=name,
+                    scope="math" if name in MATH_ONLY else "all",
+                    responses=int(responses),
+                    showing=int(showing),
+                    share=showing / responses if responses else 0.0,
+                    mean_tokens_with=with_tokens,
+                    mean_tokens_without=without_tokens,
+                )
             )
     return rows

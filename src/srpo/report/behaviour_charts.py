@@ -24,24 +24,41 @@ def _order(rows: Sequence[BehaviourRow]) -> list[str]:
     return [b for b in ORDER if b in present] + [b for b in present if b not in ORDER]
 
 
-def share_figure(rows: Sequence[BehaviourRow], runs: Sequence[str], window_steps: int | None) -> Figure | None:
-    data = [{"run": r.run_id, "behaviour": r.behaviour, "x": r.window, "value": r.share, "responses": r.responses}
-            for r in rows if r.responses]  # fmt: skip
+def share_figure(
+    rows: Sequence[BehaviourRow], runs: Sequence[str], window_steps: int | None
+) -> Figure | None:
+    data = [
+        {"run": r.run_id, "behaviour": r.behaviour, "x": r.window, "value": r.share, "responses": r.responses}
+        for r in rows
+        if r.responses
+    ]
     if not data:
         return None
-    chart = lines_over_steps(data, runs=runs, y_title="share of responses", facet="behaviour",
-                             facet_order=_order(rows), x_title=_x_title(rows, window_steps), y_format=".0%")  # fmt: skip
+    chart = lines_over_steps(
+        data,
+        runs=runs,
+        y_title="share of responses",
+        facet="behaviour",
+        facet_order=_order(rows),
+        x_title=_x_title(rows, window_steps),
+        y_format=".0%",
+    )
     return make_figure(
-        chart, figure_id="behaviour-share", section=SECTION, title="Reflective behaviour: share of responses",
+        chart,
+        figure_id="behaviour-share",
+        section=SECTION,
+        title="Reflective behaviour: share of responses",
         caption="Share of stored responses matching each pattern list (behaviour.* settings; defaults in "
-        "`srpo.report.config`): recheck (\"let me recheck\", \"verify\"), hesitation (\"wait\", \"hmm\"), "
-        "exploration (\"alternatively\", \"let me try\"); code_check: math responses with a python code "
+        '`srpo.report.config`): recheck ("let me recheck", "verify"), hesitation ("wait", "hmm"), '
+        'exploration ("alternatively", "let me try"); code_check: math responses with a python code '
         "block. The same numbers: `srpo-curate query --behaviour RUN`.",
         data=data,
     )
 
 
-def length_figure(rows: Sequence[BehaviourRow], runs: Sequence[str], window_steps: int | None) -> Figure | None:
+def length_figure(
+    rows: Sequence[BehaviourRow], runs: Sequence[str], window_steps: int | None
+) -> Figure | None:
     data = [
         {"run": r.run_id, "behaviour": r.behaviour, "responses": side, "x": r.window, "value": value}
         for r in rows
@@ -50,14 +67,25 @@ def length_figure(rows: Sequence[BehaviourRow], runs: Sequence[str], window_step
     ]
     if not data:
         return None
-    chart = lines_over_steps(data, runs=runs, y_title="mean tokens", facet="behaviour", facet_order=_order(rows),
-                             dash="responses", x_title=_x_title(rows, window_steps), y_format=".0f")  # fmt: skip
+    chart = lines_over_steps(
+        data,
+        runs=runs,
+        y_title="mean tokens",
+        facet="behaviour",
+        facet_order=_order(rows),
+        dash="responses",
+        x_title=_x_title(rows, window_steps),
+        y_format=".0f",
+    )
     return make_figure(
-        chart, figure_id="behaviour-length", section=SECTION, title="Response length with and without each behaviour",
+        chart,
+        figure_id="behaviour-length",
+        section=SECTION,
+        title="Response length with and without each behaviour",
         caption="Mean tokens of the responses that show the behaviour (solid) and of those that do not "
         "(dashed), per window.",
         data=data,
-    )  # fmt: skip
+    )
 
 
 def behaviour_figures(

@@ -47,13 +47,22 @@ def _summary(con: duckdb.DuckDBPyConnection, run: RunData) -> RunSummary:
     [(stored,)] = con.execute(
         "SELECT count(*) FROM rollouts WHERE run_id = ? AND response IS NOT NULL", [info.run_id]
     ).fetchall()
-    switch = f"after step {info.stage_switch_step} ({info.stage_switch_reason})" if info.stage_switch_step else "none"
+    switch = (
+        f"after step {info.stage_switch_step} ({info.stage_switch_reason})"
+        if info.stage_switch_step
+        else "none"
+    )
     metrics = str(run.metrics.path) if run.metrics.lines else "not read (see the notes)"
     return RunSummary(
-        run_id=info.run_id, model=info.model, status=info.status, steps=info.step,
-        epochs=len({row["epoch"] for row in run.epochs if row["category"] != "dropped"}), stage_switch=switch,
-        responses_stored=int(stored), metrics=metrics,
-    )  # fmt: skip
+        run_id=info.run_id,
+        model=info.model,
+        status=info.status,
+        steps=info.step,
+        epochs=len({row["epoch"] for row in run.epochs if row["category"] != "dropped"}),
+        stage_switch=switch,
+        responses_stored=int(stored),
+        metrics=metrics,
+    )
 
 
 def _check_metrics_options(options: ReportOptions) -> None:
@@ -83,19 +92,35 @@ def build_report(catalog: Catalog, options: ReportOptions, *, generated_at: str 
     notes = [note for run in runs for note in run.notes]
     for summary in summaries:
         if not summary.responses_stored:
-            notes.append(f"run {summary.run_id} stored no responses (logging.store_responses=false): "
-                         "its reasoning behaviour cannot be counted")  # fmt: skip
+            notes.append(
+                f"run {summary.run_id} stored no responses (logging.store_responses=false): "
+                "its reasoning behaviour cannot be counted"
+            )
     if run_ids:
         window = options.config.behaviour.window_steps
         for section, made, sentence in (
             ("runs", run_figures(runs), "No rollouts recorded for these runs yet."),
-            ("training", update_figures(runs), "No metrics.jsonl could be read for these runs (see the notes)."),
-            ("behaviour", behaviour_figures(behaviour, list(run_ids), window), "No stored responses to analyse."),
+            (
+                "training",
+                update_figures(runs),
+                "No metrics.jsonl could be read for these runs (see the notes).",
+            ),
+            (
+                "behaviour",
+                behaviour_figures(behaviour, list(run_ids), window),
+                "No stored responses to analyse.",
+            ),
         ):
             figures += made
             if not made:
                 absent[section] = [sentence]
     return Report(
-        title=options.title, catalog_path=str(catalog.path), generated_at=generated_at or f"{utcnow():%Y-%m-%d %H:%M} UTC",
-        totals=data.totals, runs=summaries, figures=figures, absent=absent, notes=notes,
-    )  # fmt: skip
+        title=options.title,
+        catalog_path=str(catalog.path),
+        generated_at=generated_at or f"{utcnow():%Y-%m-%d %H:%M} UTC",
+        totals=data.totals,
+        runs=summaries,
+        figures=figures,
+        absent=absent,
+        notes=notes,
+    )

@@ -73,12 +73,18 @@ class BehaviourConfig:
 
     def validate(self) -> None:
         if self.window_steps is not None and self.window_steps < 1:
-            raise InputError(f"behaviour.window_steps must be at least 1 (or null: per epoch), got {self.window_steps}")
+            raise InputError(
+                f"behaviour.window_steps must be at least 1 (or null: per epoch), got {self.window_steps}"
+            )
 
     def patterns(self) -> dict[str, tuple[str, ...]]:
         """Behaviour name -> its patterns, in the order the report shows them (empty lists left out)."""
-        named = {"recheck": self.recheck, "hesitation": self.hesitation, "exploration": self.exploration,
-                 "code_check": self.code_check}  # fmt: skip
+        named = {
+            "recheck": self.recheck,
+            "hesitation": self.hesitation,
+            "exploration": self.exploration,
+            "code_check": self.code_check,
+        }
         return {name: patterns for name, patterns in named.items() if patterns}
 
 

@@ -23,8 +23,24 @@ WIDTH = 260
 HEIGHT = 170
 MAX_POINTS = 60
 """Curves with more x values than this are drawn without point marks."""
-PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
-           "#eeca3b", "#bab0ac", "#1f77b4", "#17becf", "#8c564b", "#bcbd22", "#7f7f7f", "#d62728")  # fmt: skip
+PALETTE = (
+    "#4c78a8",
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#72b7b2",
+    "#b279a2",
+    "#ff9da6",
+    "#9d755d",
+    "#eeca3b",
+    "#bab0ac",
+    "#1f77b4",
+    "#17becf",
+    "#8c564b",
+    "#bcbd22",
+    "#7f7f7f",
+    "#d62728",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +71,9 @@ def run_colour(runs: Sequence[str], title: str = "run") -> Any:
     return alt.Color("run:N", title=title, scale=alt.Scale(domain=list(runs), range=list(PALETTE)))
 
 
-def ordered_colour(field: str, order: Sequence[str], *, title: str, colours: dict[str, str] | None = None) -> Any:
+def ordered_colour(
+    field: str, order: Sequence[str], *, title: str, colours: dict[str, str] | None = None
+) -> Any:
     """A nominal colour scale with a fixed order (and fixed colours for named values)."""
     alt = deps.altair()
     fixed = colours or {}
@@ -91,8 +109,11 @@ def lines_over_steps(
         "x": alt.X("x:Q", title=x_title, axis=alt.Axis(format="~d", tickMinStep=1)),
         "y": alt.Y("value:Q", title=y_title, axis=alt.Axis(format=y_format)),
         "color": run_colour(runs),
-        "tooltip": [alt.Tooltip("run:N"), alt.Tooltip("x:Q", title=x_title),
-                    alt.Tooltip("value:Q", title=y_title, format=y_format)],  # fmt: skip
+        "tooltip": [
+            alt.Tooltip("run:N"),
+            alt.Tooltip("x:Q", title=x_title),
+            alt.Tooltip("value:Q", title=y_title, format=y_format),
+        ],
     }
     if dash:
         encoding["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=dash)
@@ -102,8 +123,11 @@ def lines_over_steps(
     rule = (
         alt.Chart()
         .mark_rule(strokeDash=[5, 3], opacity=0.8)
-        .encode(x="switch_step:Q", color=run_colour(runs), tooltip=[alt.Tooltip("run:N"),
-                alt.Tooltip("switch_step:Q", title="stage 2 from after step")])  # fmt: skip
+        .encode(
+            x="switch_step:Q",
+            color=run_colour(runs),
+            tooltip=[alt.Tooltip("run:N"), alt.Tooltip("switch_step:Q", title="stage 2 from after step")],
+        )
         .transform_filter("isValid(datum.switch_step)")
     )
     layers = [line, rule] if switches else [line]
@@ -138,10 +162,21 @@ def stacked_bars(
     if not horizontal:
         along = alt.Y(f"{value}:Q", title=value_title, stack="zero", axis=counts)
         across = alt.X(f"{category}:O", title=category_title, sort=None, axis=alt.Axis(labelAngle=0))
-    chart = alt.Chart(alt.Data(values=ranked)).mark_bar().encode(
-        along, across, color=colour, order=alt.Order("stack_rank:Q"),
-        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{colour_field}:N"), alt.Tooltip(f"{value}:Q")],
-    )  # fmt: skip
+    chart = (
+        alt.Chart(alt.Data(values=ranked))
+        .mark_bar()
+        .encode(
+            along,
+            across,
+            color=colour,
+            order=alt.Order("stack_rank:Q"),
+            tooltip=[
+                alt.Tooltip(f"{category}:N"),
+                alt.Tooltip(f"{colour_field}:N"),
+                alt.Tooltip(f"{value}:Q"),
+            ],
+        )
+    )
     if horizontal:
         bands = len({row[category] for row in rows})
         chart = chart.properties(width=WIDTH * 2, height=max(60, 22 * bands))

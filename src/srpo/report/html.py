@@ -72,24 +72,43 @@ def _table(rows: list[dict[str, object]]) -> str:
 
 def _figure(figure: Figure) -> str:
     return (
-        f'<figure class="srpo-figure" id="{escape(figure.figure_id)}" data-section="{escape(figure.section)}">'
-        f"<h3>{escape(figure.title)}</h3><div class=\"chart\"></div>"
+        f'<figure class="srpo-figure" id="{escape(figure.figure_id)}" '
+        f'data-section="{escape(figure.section)}">'
+        f'<h3>{escape(figure.title)}</h3><div class="chart"></div>'
         f"<figcaption>{escape(figure.caption)}</figcaption></figure>"
     )
 
 
 def _overview(report: Report) -> str:
     totals = report.totals
-    catalog = _table([{
-        "sources": totals.sources, "problems": totals.problems, "kept for training": totals.kept,
-        "rejected": totals.rejected, "benchmark rows": totals.benchmark, "unreadable rows": totals.unreadable,
-    }])  # fmt: skip
-    runs = _table([
-        {"run": r.run_id, "model": r.model, "status": r.status, "steps": r.steps, "epochs": r.epochs,
-         "stage switch": r.stage_switch, "responses stored": r.responses_stored, "metrics.jsonl": r.metrics}
-        for r in report.runs
-    ])  # fmt: skip
-    return catalog + (runs or "<p class=\"absent\">No training run chosen (<code>--run RUN_ID</code>).</p>")
+    catalog = _table(
+        [
+            {
+                "sources": totals.sources,
+                "problems": totals.problems,
+                "kept for training": totals.kept,
+                "rejected": totals.rejected,
+                "benchmark rows": totals.benchmark,
+                "unreadable rows": totals.unreadable,
+            }
+        ]
+    )
+    runs = _table(
+        [
+            {
+                "run": r.run_id,
+                "model": r.model,
+                "status": r.status,
+                "steps": r.steps,
+                "epochs": r.epochs,
+                "stage switch": r.stage_switch,
+                "responses stored": r.responses_stored,
+                "metrics.jsonl": r.metrics,
+            }
+            for r in report.runs
+        ]
+    )
+    return catalog + (runs or '<p class="absent">No training run chosen (<code>--run RUN_ID</code>).</p>')
 
 
 def _section(report: Report, key: str, title: str) -> str:

@@ -47,9 +47,11 @@ def read_metrics(run_id: str, path: Path | None) -> MetricsFile:
     if not path.is_file():
         return MetricsFile(
             path,
-            notes=[f"run {run_id}: {path} not found, so the loss, clip, KL, entropy, mismatch and timing "
-                   f"figures leave it out; pass --metrics {run_id}=PATH if the folder moved"],
-        )  # fmt: skip
+            notes=[
+                f"run {run_id}: {path} not found, so the loss, clip, KL, entropy, mismatch and timing "
+                f"figures leave it out; pass --metrics {run_id}=PATH if the folder moved"
+            ],
+        )
     by_step: dict[int, dict[str, Any]] = {}
     notes = []
     for number, text in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):

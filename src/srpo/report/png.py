@@ -26,7 +26,9 @@ def write_pngs(report: Report, directory: Path, *, scale: float = 2.0) -> list[P
         path = directory / f"{figure.figure_id}.png"
         path.write_bytes(vl_convert.vegalite_to_png(figure.spec, vl_version=version, scale=scale))
         written.append(path)
-    index = [{"id": f.figure_id, "title": f.title, "caption": f.caption, "file": f"{f.figure_id}.png"}
-             for f in report.figures]  # fmt: skip
+    index = [
+        {"id": f.figure_id, "title": f.title, "caption": f.caption, "file": f"{f.figure_id}.png"}
+        for f in report.figures
+    ]
     (directory / "figures.json").write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
     return written

@@ -71,7 +71,8 @@ WHERE run_id = $run_id GROUP BY epoch, stage, history
 UNION ALL
 SELECT l.epoch, l.stage, 'dropped' AS category, count(*) AS problems FROM latest l
 WHERE l.solved AND NOT EXISTS (
-    SELECT 1 FROM epoch_problems e WHERE e.run_id = $run_id AND e.epoch = l.epoch AND e.problem_id = l.problem_id
+    SELECT 1 FROM epoch_problems e
+    WHERE e.run_id = $run_id AND e.epoch = l.epoch AND e.problem_id = l.problem_id
 ) GROUP BY l.epoch, l.stage
 ORDER BY epoch, category"""
 
@@ -120,15 +121,20 @@ def read_info(con: duckdb.DuckDBPyConnection, run_id: str) -> RunInfo:
         [run_id],
     ).fetchall()
     if not found:
-        known = [row[0] for row in con.execute(
-            "SELECT run_id FROM runs WHERE kind = 'train' ORDER BY started_at DESC LIMIT 5").fetchall()]  # fmt: skip
+        known = [
+            row[0]
+            for row in con.execute(
+                "SELECT run_id FROM runs WHERE kind = 'train' ORDER BY started_at DESC LIMIT 5"
+            ).fetchall()
+        ]
         hint = f"; training runs here: {', '.join(known)}" if known else "; this catalog has no training run"
         raise InputError(f"--run {run_id}: no run with that id{hint}")
     *head, config = found[0]
     info = RunInfo(*head, config=json.loads(config) if config else {})
     if info.kind != TRAIN_KIND:
         raise InputError(
-            f"--run {run_id}: a {info.kind} run, not a training run (its pass rates are in the catalog figures)"
+            f"--run {run_id}: a {info.kind} run, not a training run "
+            "(its pass rates are in the catalog figures)"
         )
     return info
 
@@ -138,8 +144,12 @@ def _subsampled(metrics: MetricsFile) -> Rows:
     seen: dict[int, dict[str, Any]] = {}
     for line in metrics.lines:
         if "epoch" in line and line.get("resample/subsampled") and line["epoch"] not in seen:
-            seen[line["epoch"]] = {"epoch": line["epoch"], "stage": line.get("stage"), "category": "subsampled",
-                                   "problems": int(line["resample/subsampled"])}  # fmt: skip
+            seen[line["epoch"]] = {
+                "epoch": line["epoch"],
+                "stage": line.get("stage"),
+                "category": "subsampled",
+                "problems": int(line["resample/subsampled"]),
+            }
     return list(seen.values())
 
 
@@ -158,5 +168,11 @@ def read_run(con: duckdb.DuckDBPyConnection, run_id: str, *, metrics_override: P
         notes.append(f"run {run_id}: no rollouts recorded yet")
     epochs = _rows(con, _EPOCHS, params) + _subsampled(metrics)
     epochs.sort(key=lambda row: (row["epoch"], _category_rank(row["category"])))
-    return RunData(info=info, steps=steps, groups=_rows(con, _GROUPS, params), epochs=epochs,
-                   metrics=metrics, notes=notes)  # fmt: skip
+    return RunData(
+        info=info,
+        steps=steps,
+        groups=_rows(con, _GROUPS, params),
+        epochs=epochs,
+        metrics=metrics,
+        notes=notes,
+    )
