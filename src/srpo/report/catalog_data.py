@@ -48,9 +48,13 @@ SELECT p.source, coalesce(k.source, '(no kept copy)') AS kept_in, p.reject_reaso
 FROM problems p LEFT JOIN kept k ON p.dup_of = k.problem_id
 WHERE p.reject_reason LIKE 'dedup.%' GROUP BY ALL ORDER BY p.source, kept_in, kind"""
 
+# contaminated_with is the benchmark problem's id; its row names the benchmark.
 _CONTAMINATION = """
-SELECT source, contaminated_with AS benchmark, count(*) AS rows FROM problems
-WHERE contaminated_with IS NOT NULL AND benchmark IS NULL GROUP BY ALL ORDER BY source, benchmark"""
+WITH named AS (SELECT problem_id, min(benchmark) AS benchmark FROM problems
+               WHERE benchmark IS NOT NULL GROUP BY problem_id)
+SELECT p.source, coalesce(n.benchmark, p.contaminated_with) AS benchmark, count(*) AS rows
+FROM problems p LEFT JOIN named n ON p.contaminated_with = n.problem_id
+WHERE p.contaminated_with IS NOT NULL AND p.benchmark IS NULL GROUP BY ALL ORDER BY p.source, benchmark"""
 
 _DIFFICULTY = """
 SELECT source, domain, coalesce(difficulty, 'unrated') AS difficulty, count(*) AS rows FROM problems
