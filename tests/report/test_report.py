@@ -33,8 +33,14 @@ def trained(taught_model, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     catalog = make_catalog(tmp)
     train(catalog, str(taught_model), small_config(tmp / "out"), run_id="a")
-    config_b = small_config(tmp / "out", "seed=5", "budget.max_steps=3", "stages.switch_after_steps=2",
-                            "data.drop_solved=false", "checkpoint.every_steps=0")  # fmt: skip
+    config_b = small_config(
+        tmp / "out",
+        "seed=5",
+        "budget.max_steps=3",
+        "stages.switch_after_steps=2",
+        "data.drop_solved=false",
+        "checkpoint.every_steps=0",
+    )
     train(catalog, str(taught_model), config_b, run_id="b")
     with catalog.writer() as con:
         runs.start_run(con, "rate", kind=runs.DIFFICULTY_KIND, model="m", config={})
@@ -77,8 +83,11 @@ def test_curves_agree_with_the_rollouts_and_the_trainers_metrics(trained):
     [(tokens,)] = query(
         trained["catalog"], "SELECT avg(response_tokens) FROM rollouts WHERE run_id = 'a' AND step = 1"
     )
-    assert next(r["value"] for r in figure(report, "run-length").data
-                if (r["run"], r["domain"], r["x"]) == ("a", "all", 1)) == pytest.approx(tokens)  # fmt: skip
+    assert next(
+        r["value"]
+        for r in figure(report, "run-length").data
+        if (r["run"], r["domain"], r["x"]) == ("a", "all", 1)
+    ) == pytest.approx(tokens)
 
 
 def test_resampling_per_epoch_matches_the_trainers_counts(trained):
@@ -171,8 +180,11 @@ def test_a_moved_output_folder_is_a_note_and_metrics_finds_it(trained, tmp_path)
 def test_behaviour_counts_every_stored_response_per_epoch(trained):
     shares = figure(trained["report"], "behaviour-share").data
     counted = {(r["run"], r["x"]): r["responses"] for r in shares if r["behaviour"] == "recheck"}
-    expected = query(trained["catalog"], "SELECT run_id, epoch, count(*) FROM rollouts WHERE response IS NOT NULL "
-                                         "AND run_id IN ('a', 'b') GROUP BY ALL")  # fmt: skip
+    expected = query(
+        trained["catalog"],
+        "SELECT run_id, epoch, count(*) FROM rollouts WHERE response IS NOT NULL "
+        "AND run_id IN ('a', 'b') GROUP BY ALL",
+    )
     assert counted == {(run, epoch): n for run, epoch, n in expected}
     assert all(r["value"] == 0 for r in shares)  # the taught model only ever says "The answer is \boxed{n}."
 

@@ -63,6 +63,7 @@ def report(
         ),
     ] = None,
     title: Annotated[str, typer.Option(help="The report's title.")] = "srpo report",
+    scale: Annotated[float, typer.Option(help="--format png: image pixels per chart pixel.")] = 2.0,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
     catalog: CatalogOpt = None,
@@ -85,6 +86,8 @@ def report(
     from srpo.report.config import ReportConfig
 
     check_choice("--format", output_format, REPORT_FORMATS)
+    if not 0.25 <= scale <= 8:
+        raise InputError(f"--scale must be between 0.25 and 8, got {scale:g}")
     options = ReportOptions(
         run_ids=tuple(name for value in run or () for name in split_list(value)),
         metrics=parse_metrics_options(metrics or []),
@@ -101,7 +104,7 @@ def report(
     else:
         from srpo.report.png import write_pngs
 
-        size = f", {len(write_pngs(built, target))} images"
+        size = f", {len(write_pngs(built, target, scale=scale))} images"
     counts = {}
     for figure in built.figures:
         counts[figure.section] = counts.get(figure.section, 0) + 1
