@@ -124,7 +124,10 @@ def _section(report: Report, key: str, title: str) -> str:
 
 def render_html(report: Report) -> str:
     """The whole page as a string."""
-    specs = json.dumps({figure.figure_id: figure.spec for figure in report.figures}, separators=(",", ":"))
+    # allow_nan=False: a NaN or infinity would be invalid JSON in the browser; fail here instead.
+    specs = json.dumps(
+        {figure.figure_id: figure.spec for figure in report.figures}, separators=(",", ":"), allow_nan=False
+    )
     sections = "".join(_section(report, key, title) for key, title in SECTIONS)
     nav = "".join(
         f'<a href="#section-{key}">{escape(title)}</a>'

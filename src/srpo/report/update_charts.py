@@ -10,6 +10,7 @@ Covers: three figures from `MetricsFile` lines. Does not cover: reading the file
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 
@@ -50,7 +51,8 @@ OTHER = "other"
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
+    """A finite number (NaN and infinity would make the page's JSON invalid)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _series(runs: Sequence[RunData], keys: Sequence[str], *, prefix_keys: str | None = None) -> Rows:
