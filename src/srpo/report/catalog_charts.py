@@ -190,6 +190,7 @@ def pass_rate_figure(data: CatalogData) -> Figure | None:
             title="pass rate (share of k samples correct)",
             sort=list(PASS_RATE_BINS),
             scale=alt.Scale(domain=list(PASS_RATE_BINS)),
+            axis=alt.Axis(labelAngle=0),
         ),
         y=alt.Y("label:N", title=None),
     )
