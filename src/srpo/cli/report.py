@@ -78,7 +78,7 @@ def report(
     and where the time went; and the reasoning behaviour of its stored responses (recheck,
     hesitation, exploration, math answers checked with code). Pattern lists and the window are
     settings: --set behaviour.hesitation='["\\bwait\\b"]', --set behaviour.window_steps=50.
-    Needs the report extra (pip install 'srpo[report]').
+    Needs the report extra (pip install 'srpo\\[report]').
     """
     from srpo.catalog import Catalog
     from srpo.config import load_config
