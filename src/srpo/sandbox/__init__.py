@@ -61,7 +61,13 @@ Does not protect against:
   tolerant float output need their own checker.
 """
 
-from srpo.sandbox.isolation import IsolationPlan, IsolationUnavailable, plan_isolation
+from srpo.sandbox.isolation import (
+    IsolationBelowMinimum,
+    IsolationPlan,
+    IsolationUnavailable,
+    plan_isolation,
+    require_minimum,
+)
 from srpo.sandbox.limits import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions
 from srpo.sandbox.pool import SandboxPool, WeakIsolationWarning, available_cpus, shared_pool
 from srpo.sandbox.runs import (
@@ -82,6 +88,7 @@ __all__ = [
     "AssertSummary",
     "CallOutcome",
     "CallRun",
+    "IsolationBelowMinimum",
     "IsolationPlan",
     "IsolationUnavailable",
     "Limits",
@@ -95,5 +102,6 @@ __all__ = [
     "WeakIsolationWarning",
     "available_cpus",
     "plan_isolation",
+    "require_minimum",
     "shared_pool",
 ]

@@ -29,7 +29,15 @@ from srpo.catalog.testspec import (
     case_count,
     parse_tests,
 )
-from srpo.sandbox import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions, SandboxPool, shared_pool
+from srpo.sandbox import (
+    DEFAULT_LIMITS,
+    DEFAULT_OPTIONS,
+    IsolationBelowMinimum,
+    Limits,
+    SandboxOptions,
+    SandboxPool,
+    shared_pool,
+)
 from srpo.verify.code.extract import extract_code
 from srpo.verify.code.judge import CaseFailure, CodeStatus, judge
 
@@ -44,6 +52,7 @@ __all__ = [
     "extract_code",
     "grade_code",
     "grade_code_batch",
+    "sandbox_pool",
     "verify_reference",
     "verify_references",
 ]
@@ -172,10 +181,11 @@ def grade_code(
         tests = _parse(item.tests)
     except TestFormatError as error:
         return _error_grade(program, error)
+    pool = pool or sandbox_pool()  # outside the `try`: a refused sandbox stops the caller
     try:
-        return _grade(program, tests, pool or shared_pool(), item.limits or limits, stop_at_first_failure)
+        return _grade(program, tests, pool, item.limits or limits, stop_at_first_failure)
     except Exception as error:  # one broken item must not lose the batch
-        return _error_grade(program, error, (pool.isolation if pool else ""))
+        return _error_grade(program, error, pool.isolation)
 
 
 def _in_order(function: Callable[[_T], _R], items: Sequence[_T], workers: int) -> list[_R]:
@@ -201,12 +211,29 @@ def grade_code_batch(
     `stop_at_first_failure`: stdio tests stop at the first failing case (the reward is 0 anyway);
     False runs every case, for an exact `passed_fraction`.
     """
-    pool = pool or shared_pool(workers, sandbox)
+    pool = pool or sandbox_pool(workers, sandbox)
 
     def grade(item: CodeItem) -> CodeGrade:
         return grade_code(item, limits=limits, pool=pool, stop_at_first_failure=stop_at_first_failure)
 
     return _in_order(grade, items, pool.size)
+
+
+def sandbox_pool(workers: int | None = None, sandbox: SandboxOptions = DEFAULT_OPTIONS) -> SandboxPool:
+    """The process-wide pool for these settings. Fails closed: where the isolation is below
+    `sandbox.min_isolation`, raises IsolationBelowMinimum naming the grader setting that lowers it."""
+    try:
+        return shared_pool(workers, sandbox)
+    except IsolationBelowMinimum as error:
+        why = f"grader.sandbox.isolation={error.level}" if error.asked else error.why
+        message = (
+            f"refusing to run untrusted code: the code sandbox gives {error.level!r} isolation here, "
+            f"below grader.sandbox.min_isolation={error.minimum!r} ({why}); `srpo-curate doctor` shows what "
+            f"{error.level!r} leaves open; to accept it, --set grader.sandbox.min_isolation={error.level}"
+        )
+        raise IsolationBelowMinimum(
+            message, level=error.level, minimum=error.minimum, why=error.why, asked=error.asked
+        ) from None
 
 
 def _unverifiable(item: ReferenceItem) -> str | None:
