@@ -14,16 +14,14 @@ Every path out of `child_main` is `os._exit`: a child must never return into the
 
 from __future__ import annotations
 
+import _signal
 import atexit
 import builtins
 import contextlib
-import functools
 import json
 import os
 import resource
-import signal
 import sys
-import threading
 import time
 import traceback
 import types
@@ -33,6 +31,7 @@ from typing import Any
 from srpo.sandbox.inside import asserts, integrity
 
 REPORT_FD = 3
+_MAX_FD = os.sysconf("SC_OPEN_MAX")
 HARNESS_FAILED = 70  # EX_SOFTWARE
 
 
@@ -88,7 +87,10 @@ def error_record(phase: str, error: BaseException, filename: str) -> dict[str, A
 
 def finish_program() -> None:
     """What the interpreter does at a normal exit: wait for threads, run atexit, flush."""
-    for thread in threading.enumerate():
+    # `threading` is not preloaded (importing it makes every fork of the zygote a third dearer):
+    # a program that started threads imported it.
+    threading = sys.modules.get("threading")
+    for thread in threading.enumerate() if threading is not None else ():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()
     atexit._run_exitfuncs()
@@ -149,7 +151,6 @@ class Tampering(BaseException):
 
 
 def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any]:
-    @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
         value = function(*args, **kwargs)
         reason = integrity.suspicious_value(value)
@@ -158,6 +159,9 @@ def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any
             raise Tampering(reason)
         return value
 
+    # What tests may look at, without functools.wraps (every page it touches is copied).
+    call.__name__, call.__qualname__ = function.__name__, function.__qualname__
+    call.__doc__, call.__wrapped__ = function.__doc__, function  # type: ignore[attr-defined]
     return call
 
 
@@ -179,7 +183,7 @@ def test_namespace(
     names.update(prelude.names)
     for name in prepared.names.intersection(baseline.modules).intersection(names):
         names[name] = baseline.modules[name]
-    names["__builtins__"] = dict(baseline.builtins)
+    names["__builtins__"] = baseline.builtins  # the zygote's copy, not the dict the program sees
     names[asserts.RECORD] = recorder
     return names
 
@@ -245,10 +249,12 @@ def apply_limits(limits: dict[str, Any], process_allowance: int | None) -> None:
 
 def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
     # Lift all four above the target numbers first, so no dup2 overwrites one still needed.
-    lifted = [os.dup(fd) for fd in (stdin, stdout, stderr, report)]
-    for target, fd in enumerate(lifted):
-        os.dup2(fd, target)
-    os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    lifted = os.dup(stdin), os.dup(stdout), os.dup(stderr), os.dup(report)
+    os.dup2(lifted[0], 0)
+    os.dup2(lifted[1], 1)
+    os.dup2(lifted[2], 2)
+    os.dup2(lifted[3], REPORT_FD)
+    os.closerange(REPORT_FD + 1, _MAX_FD)
 
 
 def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup: dict[str, Any]) -> None:
@@ -258,10 +264,9 @@ def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup:
         os.setsid()
         wire_descriptors(*pipes)
         os.chdir(setup["workdir"])
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # `_signal`, not `signal`: the latter's enum wrappers touch dozens of pages after a fork.
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         apply_limits(request["limits"], setup["process_allowance"])
-        if setup["seccomp"] is not None:
-            setup["seccomp"].install()
         reporter = Reporter(REPORT_FD)
         mode = request["mode"]
         if mode == "script":

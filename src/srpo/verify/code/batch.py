@@ -15,6 +15,7 @@ kills (`srpo.sandbox.Limits`). Not here: catalog writes and the CLI commands tha
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -189,10 +190,27 @@ def grade_code(
 
 
 def _in_order(function: Callable[[_T], _R], items: Sequence[_T], workers: int) -> list[_R]:
+    """`function` over `items` on `workers` threads, results in input order. Each thread takes the
+    next item itself and the caller waits once for all (not once per item: every wake-up is a
+    context switch, and a code reward is only a few of them)."""
     if workers <= 1 or len(items) <= 1:
         return [function(item) for item in items]
+    results: list[Any] = [None] * len(items)
+    positions = iter(range(len(items)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                index = next(positions, None)
+            if index is None:
+                return
+            results[index] = function(items[index])
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="srpo-grade") as executor:
-        return list(executor.map(function, items))
+        for future in [executor.submit(work) for _ in range(min(workers, len(items)))]:
+            future.result()  # re-raises what a worker raised
+    return results
 
 
 def grade_code_batch(
