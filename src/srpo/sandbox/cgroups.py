@@ -19,6 +19,7 @@ OOM kills. Does not cover: per-run limits (`limits`, `inside.harness`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import threading
@@ -198,13 +199,18 @@ class PoolCeiling:
     def remove(self) -> None:
         """Remove the pool's cgroups once the processes of its stopped sandboxes are gone."""
         deadline = time.monotonic() + 2.0
-        while os.path.isdir(self.folder) and time.monotonic() < deadline:
-            for name in os.listdir(self.folder):
-                path = os.path.join(self.folder, name)
-                if os.path.isdir(path):
-                    with contextlib.suppress(OSError):
+        while True:
+            try:
+                for name in os.listdir(self.folder):
+                    path = os.path.join(self.folder, name)
+                    if os.path.isdir(path):
                         os.rmdir(path)
-            with contextlib.suppress(OSError):
                 os.rmdir(self.folder)
                 return
-            time.sleep(0.05)  # a killed namespace's processes exit asynchronously
+            except FileNotFoundError:
+                return
+            except OSError as error:
+                # EBUSY: a killed namespace's processes exit asynchronously; anything else stays.
+                if error.errno != errno.EBUSY or time.monotonic() > deadline:
+                    return
+            time.sleep(0.05)
