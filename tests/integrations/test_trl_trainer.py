@@ -62,7 +62,8 @@ def _rollouts(catalog, run_id):
 def _epochs(catalog, run_id):
     found = defaultdict(list)
     for epoch, problem_id, history in query(
-        catalog, "SELECT epoch, problem_id, history FROM epoch_problems WHERE run_id = ? ORDER BY epoch, position",
+        catalog,
+        "SELECT epoch, problem_id, history FROM epoch_problems WHERE run_id = ? ORDER BY epoch, position",
         [run_id],
     ):
         found[epoch].append((problem_id, history))
@@ -71,7 +72,9 @@ def _epochs(catalog, run_id):
 
 def test_every_completion_is_in_the_catalog(trl_run):
     catalog, run_id = trl_run["catalog"], trl_run["run_id"]
-    (kind, status, config), = query(catalog, "SELECT kind, status, config FROM runs WHERE run_id = ?", [run_id])
+    ((kind, status, config),) = query(
+        catalog, "SELECT kind, status, config FROM runs WHERE run_id = ?", [run_id]
+    )
     assert (kind, status) == ("trl", "completed")
     assert json.loads(config)["data"]["include_unrated"] is True
     rows = _rollouts(catalog, run_id)

@@ -54,17 +54,23 @@ def start_epoch(recorder: RunRecorder, epoch: int) -> StartedEpoch:
         return StartedEpoch(epoch, stored, _history_counts(stored))
     config = recorder.config
     with recorder.catalog.reader() as con:
-        plan = plan_epoch(con, config.data, run_id=recorder.run_id, epoch=epoch, stage=config.stage, seed=config.seed)
+        plan = plan_epoch(
+            con, config.data, run_id=recorder.run_id, epoch=epoch, stage=config.stage, seed=config.seed
+        )
     problems = plan.problems
     with recorder.catalog.writer() as con:
         if problems:
-            stored_epochs.store_epoch(con, recorder.run_id, epoch=epoch, stage=config.stage, problems=problems)
+            stored_epochs.store_epoch(
+                con, recorder.run_id, epoch=epoch, stage=config.stage, problems=problems
+            )
         runs.set_position(con, recorder.run_id, stage=config.stage, epoch=epoch, step=recorder.step or 0)
     recorder.mark_planned(epoch, [p.problem_id for p in problems])
     return StartedEpoch(epoch, problems, plan.counts())
 
 
-def follow_epoch(catalog: Catalog, run_id: str, epoch: int, *, timeout_s: float = FOLLOW_TIMEOUT_S) -> StartedEpoch:
+def follow_epoch(
+    catalog: Catalog, run_id: str, epoch: int, *, timeout_s: float = FOLLOW_TIMEOUT_S
+) -> StartedEpoch:
     """The set of `epoch` once the recording process has stored it (polled read-only)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -86,9 +92,7 @@ def _history_counts(problems: Sequence[EpochProblem]) -> dict[str, int]:
     return counts
 
 
-def problem_order(
-    problems: Sequence[EpochProblem], positions: Mapping[str, int], *, where: str
-) -> list[int]:
+def problem_order(problems: Sequence[EpochProblem], positions: Mapping[str, int], *, where: str) -> list[int]:
     """The dataset positions of an epoch's problems, in training order. Problems the trainer's
     dataset does not hold are left out, with one warning naming how many (the dataset was
     exported before they were ingested, or with other filters)."""

@@ -137,7 +137,9 @@ class RunRecorder:
 
     def _check_continued(self, existing: runs.RunRecord, stored: dict[str, Any]) -> None:
         if existing.kind != self.kind:
-            raise InputError(f"run_id {self.run_id}: that run is of kind {existing.kind!r}, not {self.kind!r}")
+            raise InputError(
+                f"run_id {self.run_id}: that run is of kind {existing.kind!r}, not {self.kind!r}"
+            )
         for key in IDENTITY_KEYS:
             if existing.config.get(key) != stored.get(key):
                 raise InputError(

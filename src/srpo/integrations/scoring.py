@@ -78,9 +78,7 @@ def _as_object(value: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def target_from_label(
-    label: Any, *, domain: str | None = None, problem_id: str | None = None
-) -> Target:
+def target_from_label(label: Any, *, domain: str | None = None, problem_id: str | None = None) -> Target:
     """Read a trainer's ground truth (see the module docstring); `domain` and `problem_id`, when
     the trainer carries them separately, win over what the label implies."""
     obj = _as_object(label)
@@ -183,6 +181,17 @@ class SharedGrader:
             for index, grade in zip(code_indices, found, strict=True):
                 grades[index] = grade
         return [g for g in grades if g is not None]
+
+    def warm_up(self) -> None:
+        """Start the comparison workers and the sandboxes now (a pair that needs algebra, a
+        one-line program), so the first requests do not wait for them."""
+        tests = {"type": "stdio", "cases": [{"input": "", "output": "1\n"}]}
+        self.grade(
+            [
+                GradeItem(response="\\boxed{x + 1}", answer="1 + x"),
+                GradeItem(response="```python\nprint(1)\n```", domain="code", tests=tests),
+            ]
+        )
 
     def close(self) -> None:
         self._grader.close()

@@ -46,9 +46,7 @@ def completion_text(completion: Any) -> str:
                 if isinstance(content, str):
                     return content
                 if isinstance(content, Sequence):
-                    return "".join(
-                        part.get("text", "") for part in content if isinstance(part, Mapping)
-                    )
+                    return "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
     return ""
 
 
@@ -106,7 +104,9 @@ class TRLRewards:
         """Every completion, math or code by its row's `domain`."""
         return self._rewards(completions, columns, only=None)
 
-    def _rewards(self, completions: list[Any], columns: dict[str, Any], *, only: str | None) -> list[float | None]:
+    def _rewards(
+        self, completions: list[Any], columns: dict[str, Any], *, only: str | None
+    ) -> list[float | None]:
         texts = [completion_text(c) for c in completions]
         targets = _targets(columns, len(texts))
         chosen = [i for i, t in enumerate(targets) if only is None or t.domain == only]
@@ -129,7 +129,10 @@ class TRLRewards:
         items = [grade_item(text, target) for text, target in zip(texts, targets, strict=True)]
         wanted = [item for item in items if item is not None]
         found = iter(shared_grader(self.grader_config).grade(wanted)) if wanted else iter(())
-        return [next(found) if item is not None else missing_gold(t) for item, t in zip(items, targets, strict=True)]
+        return [
+            next(found) if item is not None else missing_gold(t)
+            for item, t in zip(items, targets, strict=True)
+        ]
 
 
 _default: TRLRewards | None = None

@@ -55,20 +55,26 @@ def process_rank() -> tuple[int, int]:
 class TRLRun:
     """The srpo side of one `GRPOTrainer` run (see the module docstring)."""
 
-    def __init__(self, config: RunConfig | None = None, *, grader: GraderConfig | None = None, **settings: Any):
+    def __init__(
+        self, config: RunConfig | None = None, *, grader: GraderConfig | None = None, **settings: Any
+    ):
         from srpo.config import with_settings
 
         config = with_settings(config or RunConfig(), settings)
         config.validate()
         rank, world = process_rank()
         if world > 1 and config.run_id is None:
-            raise InputError("run_id: a distributed TRL run needs an explicit run_id, the same in every process")
+            raise InputError(
+                "run_id: a distributed TRL run needs an explicit run_id, the same in every process"
+            )
         self.config = config
         self.grader = grader or GraderConfig()
         self.catalog = Catalog.open(config.catalog)
         self.recorder = RunRecorder(config, kind="trl", settings={"world_size": world}) if rank == 0 else None
         self.run_id = self.recorder.run_id if self.recorder is not None else str(config.run_id)
-        self.log = CompletionLog(self.recorder, catalog_path=self.catalog.path, run_id=self.run_id, world_size=world)
+        self.log = CompletionLog(
+            self.recorder, catalog_path=self.catalog.path, run_id=self.run_id, world_size=world
+        )
         self.rewards = TRLRewards(self.grader, log=self.log, catalog=str(self.catalog.path))
         self.callback = catalog_callback(self.log)
         self.sampler: HistoryResamplingSampler | None = None

@@ -111,7 +111,9 @@ def dataset_problem_ids(dataset: Any) -> list[str]:
     return ids
 
 
-def use_history_resampling(trainer: Any, log: CompletionLog, recorder: RunRecorder | None, catalog: Catalog) -> HistoryResamplingSampler:
+def use_history_resampling(
+    trainer: Any, log: CompletionLog, recorder: RunRecorder | None, catalog: Catalog
+) -> HistoryResamplingSampler:
     """Make `trainer` (a `trl.GRPOTrainer`) take its epochs from srpo's query."""
     if not hasattr(trainer, "_get_train_sampler") or not hasattr(trainer, "num_generations"):
         raise InputError("use_history_resampling needs a trl.GRPOTrainer (no _get_train_sampler hook found)")
