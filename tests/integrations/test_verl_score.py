@@ -43,7 +43,7 @@ RESPONSES = {
     "double": [_code("def double(n):\n    return 2 * n"), _code("def double(n):\n    return n + 2"),
                _code("import os\nos._exit(0)")],
 }  # fmt: skip
-GRADER = {"workers": 2, "timeout_s": 1.0}
+GRADER = {"workers": 2, "timeout_s": 3.0}  # generous: a loaded machine must not turn a pass into a timeout
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_compute_score_agrees_with_srpo_curate_grade(exported):
     graded_path = tmp / "graded.jsonl"
     result = run_cli(
         "grade", "--catalog", str(catalog.path), "--in", str(write_jsonl(tmp / "responses.jsonl", lines)),
-        "--out", str(graded_path), "--workers", "2", "--timeout", "1",
+        "--out", str(graded_path), "--workers", "2", "--timeout", "3",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     graded = [json.loads(line) for line in graded_path.read_text().splitlines()]
