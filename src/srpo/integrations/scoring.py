@@ -158,10 +158,10 @@ class SharedGrader:
     """One warm `Grader` that threads may share: math items are graded one batch at a time (the
     comparison pool is the grader's own), code items concurrently in the sandbox pool."""
 
-    def __init__(self, config: GraderConfig | None = None) -> None:
+    def __init__(self, config: GraderConfig | None = None, *, chunk_size: int = 16) -> None:
         self.config = config or GraderConfig()
         self.config.validate()
-        self._grader = Grader(self.config)
+        self._grader = Grader(self.config, chunk_size=chunk_size)
         self._math_lock = threading.Lock()
 
     def grade(self, items: Sequence[GradeItem]) -> list[Grade]:
@@ -183,15 +183,15 @@ class SharedGrader:
         return [g for g in grades if g is not None]
 
     def warm_up(self) -> None:
-        """Start the comparison workers and the sandboxes now (a pair that needs algebra, a
-        one-line program), so the first requests do not wait for them."""
+        """Start the comparison workers and the sandboxes now, and run something in each (a
+        worker's first comparison pays for the LaTeX parser, a sandbox's first program for its
+        interpreter), so the first requests do not wait for that."""
+        workers = self.config.workers
         tests = {"type": "stdio", "cases": [{"input": "", "output": "1\n"}]}
-        self.grade(
-            [
-                GradeItem(response="\\boxed{x + 1}", answer="1 + x"),
-                GradeItem(response="```python\nprint(1)\n```", domain="code", tests=tests),
-            ]
-        )
+        # A full chunk per worker, so every worker gets one.
+        algebra = [GradeItem(response="\\boxed{x + 1}", answer="1 + x")] * (self._grader.chunk_size * workers)
+        program = [GradeItem(response="```python\nprint(1)\n```", domain="code", tests=tests)] * workers
+        self.grade([*algebra, *program])
 
     def close(self) -> None:
         self._grader.close()

@@ -87,7 +87,8 @@ class RewardService:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.grader = SharedGrader(config.grader)
+        # Chunks of 2: a request waits for the chunk its item is in, not for 16 comparisons.
+        self.grader = SharedGrader(config.grader, chunk_size=2)
         self.grader.warm_up()
         self.queue = GradingQueue(self.grader, max_batch=config.max_batch)
         self.golds = GoldLookup(config.run.catalog)
