@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Opt-in smoke test of srpo's verl integration with verl's own code (`just verl-smoke`).
+#
+# Creates .venv-verl (gitignored), a separate environment with verl (and so Ray, hydra,
+# tensordict, torchdata, numpy<2), torch (the CPU wheel under constraints.txt) and srpo itself,
+# then runs scripts/verl_smoke.py there: verl's reward manager calling srpo's compute_score
+# through `custom_reward_function`, and verl's `create_rl_sampler` / `RLHFDataset` /
+# `StatefulDataLoader` driving srpo's curriculum sampler over a `--export verl` parquet for two
+# epochs, on CPU. It does not start Ray workers or a rollout engine (those need GPUs): responses
+# are made up, so the checks are exact.
+#
+# Why a separate environment: verl pins numpy<2 and tensordict, and brings Ray; none of that
+# belongs in the main .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=${VERL_VENV:-.venv-verl}
+version=${VERL_VERSION:-0.9.1}
+stamp="$venv/.srpo-verl"
+
+if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
+    test -x "$venv/bin/python" || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q -c constraints.txt "verl==$version" torch -e .
+    echo "$version" > "$stamp"
+fi
+export PYTHONPATH=src
+exec "$venv/bin/python" scripts/verl_smoke.py "$@"
