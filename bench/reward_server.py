@@ -7,8 +7,9 @@ Starts the server as its own process (`python -m srpo.integrations.openrlhf --po
 sends `--requests` POSTs (one response each, as current OpenRLHF does: the query is prompt +
 response + `<|im_end|>`, the label an `srpo_label` JSON) from `--clients` threads, each on one
 keep-alive connection. The mix: math responses (one in eight needs algebra in the worker pool,
-each a different expression), honest code (stdio and call tests, passing and failing), and every `--hostile-every`th
-request a hostile program (infinite loop, fork bomb, memory bomb, output flood, long sleep).
+each a different expression), honest code (stdio and call tests, passing and failing), and
+every `--hostile-every`th request a hostile program (infinite loop, fork bomb, memory bomb,
+output flood, long sleep).
 Every answer is checked against the reward it must have. Prints throughput, latency
 percentiles for honest and hostile requests, and how many honest requests took longer than one
 time limit (`--timeout`, a hostile program's cost). Nothing is downloaded; no catalog is needed.
@@ -34,7 +35,11 @@ from _common import report
 
 PROMPT = "<|im_start|>user\nSolve the problem.<|im_end|>\n<|im_start|>assistant\n"
 HELLO = {"type": "stdio", "cases": [{"input": "", "output": "hello\n"}]}
-ADD = {"type": "call", "fn_name": "add", "cases": [{"args": [1, 2], "expected": 3}, {"args": [4, 5], "expected": 9}]}
+ADD = {
+    "type": "call",
+    "fn_name": "add",
+    "cases": [{"args": [1, 2], "expected": 3}, {"args": [4, 5], "expected": 9}],
+}
 MATH = [  # gold, response, reward; decided in the server process (no algebra)
     ("7", "So the answer is \\boxed{7}.", 1.0),
     ("\\frac{1}{2}", "\\boxed{0.5}", 1.0),
@@ -53,6 +58,8 @@ def algebra(index: int) -> tuple[str, str, float]:
     if index % 2:
         return f"x^2 + {k}x", f"\\boxed{{x(x + {k})}}", 1.0
     return f"\\frac{{\\sqrt{{{k}}}}}{{{k}}}", f"\\boxed{{\\frac{{1}}{{\\sqrt{{{k + 1}}}}}}}", 0.0
+
+
 CODE = [  # tests, program, reward
     (HELLO, "print('hello')", 1.0),
     (HELLO, "print('bye')", 0.0),
@@ -83,15 +90,28 @@ def build(count: int, hostile_every: int) -> list[Request]:
     requests = []
     for index in range(count):
         if hostile_every and index % hostile_every == hostile_every - 1:
-            kind, response, label, reward = "hostile", fenced(HOSTILE[index // hostile_every % len(HOSTILE)]), HELLO, 0.0
+            kind, response, label, reward = (
+                "hostile",
+                fenced(HOSTILE[index // hostile_every % len(HOSTILE)]),
+                HELLO,
+                0.0,
+            )
             label = {"problem_id": f"code-{index}", "domain": "code", "tests": HELLO}
         elif index % 4 == 3:
             tests, program, reward = CODE[index // 4 % len(CODE)]
-            kind, response, label = "code", fenced(program), {"problem_id": f"c{index}", "domain": "code", "tests": tests}
+            kind, response, label = (
+                "code",
+                fenced(program),
+                {"problem_id": f"c{index}", "domain": "code", "tests": tests},
+            )
         else:
             gold, response, reward = algebra(index) if index % 8 == 2 else MATH[index % len(MATH)]
             kind, label = "math", {"problem_id": f"m{index}", "domain": "math", "answer": gold}
-        payload = {"query": [PROMPT + response + "<|im_end|>"], "prompts": [PROMPT], "labels": [json.dumps(label)]}
+        payload = {
+            "query": [PROMPT + response + "<|im_end|>"],
+            "prompts": [PROMPT],
+            "labels": [json.dumps(label)],
+        }
         requests.append(Request(kind, json.dumps(payload).encode(), reward))
     return requests
 
@@ -119,7 +139,9 @@ def client(port: int, work: queue.Queue, results: list, lock: threading.Lock) ->
             break
         started = time.perf_counter()
         try:
-            connection.request("POST", "/get_reward", body=request.body, headers={"Content-Type": "application/json"})
+            connection.request(
+                "POST", "/get_reward", body=request.body, headers={"Content-Type": "application/json"}
+            )
             reply = connection.getresponse()
             answer = json.loads(reply.read())
             ok = reply.status == 200 and answer["rewards"] == [request.reward]
@@ -138,12 +160,18 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="grader workers and sandboxes")
-    parser.add_argument("--timeout", type=float, default=2.0, help="time limit of one program (and test case)")
-    parser.add_argument("--hostile-every", type=int, default=100, help="every Nth request is hostile (0: none)")
+    parser.add_argument(
+        "--timeout", type=float, default=2.0, help="time limit of one program (and test case)"
+    )
+    parser.add_argument(
+        "--hostile-every", type=int, default=100, help="every Nth request is hostile (0: none)"
+    )
     args = parser.parse_args()
 
     requests = build(args.requests, args.hostile_every)
@@ -154,7 +182,9 @@ def main() -> None:
             work.put(request)
         results: list[tuple[str, float, bool]] = []
         lock = threading.Lock()
-        threads = [threading.Thread(target=client, args=(port, work, results, lock)) for _ in range(args.clients)]
+        threads = [
+            threading.Thread(target=client, args=(port, work, results, lock)) for _ in range(args.clients)
+        ]
         started = time.perf_counter()
         for thread in threads:
             thread.start()

@@ -9,18 +9,23 @@
 # epochs, on CPU. It does not start Ray workers or a rollout engine (those need GPUs): responses
 # are made up, so the checks are exact.
 #
-# Why a separate environment: verl pins numpy<2 and tensordict, and brings Ray; none of that
-# belongs in the main .venv.
+# Why a separate environment: verl pins tensordict and hydra (and with it an older ANTLR
+# runtime), and brings Ray; none of that belongs in the main .venv.
+# Why verl 0.7.1: the curriculum sampler hook (`data.sampler.class_path`, verl's
+# AbstractCurriculumSampler and its `update(batch)` call) is in verl 0.5 to 0.7; 0.8 and 0.9
+# replaced it with the v1 trainer's replay buffer (`trainer.v1.sampler.custom_sampler`), which
+# srpo's sampler does not implement. `compute_score`'s call is the same in 0.9.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=${VERL_VENV:-.venv-verl}
-version=${VERL_VERSION:-0.9.1}
+version=${VERL_VERSION:-0.7.1}
 stamp="$venv/.srpo-verl"
 
 if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
     test -x "$venv/bin/python" || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q -c constraints.txt "verl==$version" torch -e .
+    # pyarrow before 22 still runs on the numpy<2 that verl 0.7 pins.
+    "$venv/bin/python" -m pip install -q -c constraints.txt "verl==$version" torch "pyarrow>=19,<22" -e .
     echo "$version" > "$stamp"
 fi
 export PYTHONPATH=src

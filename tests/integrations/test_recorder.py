@@ -24,7 +24,9 @@ def _config(catalog, **settings) -> RunConfig:
 
 
 def _done(pid: str, ok: bool, **fields) -> Completion:
-    return Completion(problem_id=pid, domain="math", reward=float(ok), status="correct" if ok else "wrong", **fields)
+    return Completion(
+        problem_id=pid, domain="math", reward=float(ok), status="correct" if ok else "wrong", **fields
+    )
 
 
 def test_epochs_the_trainer_chose_are_recorded_with_their_history(toy_catalog):
@@ -42,7 +44,9 @@ def test_epochs_the_trainer_chose_are_recorded_with_their_history(toy_catalog):
         (eight, 0, 0, "wrong"), (eight, 0, 1, "wrong"), (eight, 1, 0, "correct"),
         (coin, 0, 0, "correct"), (coin, 0, 1, "wrong"),
     ])  # fmt: skip
-    epochs = query(toy_catalog, "SELECT epoch, position, problem_id, history FROM epoch_problems ORDER BY 1, 2")
+    epochs = query(
+        toy_catalog, "SELECT epoch, position, problem_id, history FROM epoch_problems ORDER BY 1, 2"
+    )
     assert epochs == [(0, 0, seven, "new"), (0, 1, eight, "new"), (0, 2, coin, "new"),
                       (1, 0, seven, "solved"), (1, 1, eight, "all_wrong")]  # fmt: skip
     assert query(toy_catalog, "SELECT epoch FROM runs WHERE run_id = 'peer'") == [(1,)]
@@ -67,7 +71,7 @@ def test_a_continued_run_keeps_its_kind_and_its_meaning(toy_catalog):
         RunRecorder(_config(toy_catalog), kind="train")
     fresh = RunRecorder(_config(toy_catalog), kind="verl")
     assert fresh.run_id.startswith("verl-")
-    (kind, config), = query(toy_catalog, "SELECT kind, config FROM runs WHERE run_id = ?", [fresh.run_id])
+    ((kind, config),) = query(toy_catalog, "SELECT kind, config FROM runs WHERE run_id = ?", [fresh.run_id])
     assert kind == "verl" and json.loads(config)["data"]["include_unrated"] is True
 
 
@@ -77,7 +81,9 @@ def test_a_planned_epoch_is_stored_once_and_followed(toy_catalog):
     first = start_epoch(recorder, 0)
     assert {p.problem_id for p in first.problems} == {ids[k] for k in ids if k != "code"}  # stage 1: math
     assert first.counts["new"] == 7
-    recorder.record([_done(p.problem_id, p.problem_id == ids["seven0"], epoch=0, step=1) for p in first.problems])
+    recorder.record(
+        [_done(p.problem_id, p.problem_id == ids["seven0"], epoch=0, step=1) for p in first.problems]
+    )
     second = start_epoch(recorder, 1)  # writes what was recorded, then plans
     assert ids["seven0"] not in {p.problem_id for p in second.problems}
     assert second.counts["dropped"] == 1 and second.counts["all_wrong"] == 6
@@ -107,7 +113,7 @@ def test_run_settings_load_like_every_srpo_config(tmp_path):
     path.write_text("seed: 4\ndata:\n  include_unrated: true\n  drop_solved: false\n")
     config = load_run_config(path, ["stage=1"], catalog="x.duckdb")
     assert (config.seed, config.stage, config.catalog, config.data.drop_solved) == (4, 1, "x.duckdb", False)
-    with pytest.raises(InputError, match="unknown setting data.drop_solve"):
+    with pytest.raises(InputError, match=r"unknown setting data\.drop_solve"):
         load_run_config(None, ["data.drop_solve=false"])
     with pytest.raises(InputError, match="stage must be 1"):
         load_run_config(None, ["stage=3"])

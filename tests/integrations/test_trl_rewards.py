@@ -22,7 +22,9 @@ TESTS = json.dumps({"type": "stdio", "cases": [{"input": "", "output": "hello\n"
 def _call(function, completions, **columns):
     n = len(completions)
     extras = {"trainer_state": SimpleNamespace(global_step=4), "log_extra": print, "log_metric": print}
-    return function(prompts=["p"] * n, completions=completions, completion_ids=[[1] * 3] * n, **columns, **extras)
+    return function(
+        prompts=["p"] * n, completions=completions, completion_ids=[[1] * 3] * n, **columns, **extras
+    )
 
 
 def test_each_function_grades_its_domain_and_leaves_the_other_none():
@@ -33,7 +35,10 @@ def test_each_function_grades_its_domain_and_leaves_the_other_none():
     assert _call(code_reward, completions, **columns) == [None, None, 1.0, 0.0]
     assert _call(srpo_reward, completions, **columns) == [1.0, 0.0, 1.0, 0.0]
     # Conversational completions (chat messages), numbers as golds, no domain column.
-    chat = [[{"role": "assistant", "content": "so \\boxed{12}"}], [{"role": "assistant", "content": [{"type": "text", "text": HELLO}]}]]
+    chat = [
+        [{"role": "assistant", "content": "so \\boxed{12}"}],
+        [{"role": "assistant", "content": [{"type": "text", "text": HELLO}]}],
+    ]
     assert _call(srpo_reward, chat, answer=[12.0, None], tests=[None, TESTS]) == [1.0, 1.0]
     assert completion_text([{"role": "user", "content": "q"}]) == ""
 
@@ -66,5 +71,5 @@ def test_each_completion_is_logged_once_with_its_step_and_length(toy_catalog):
                               "FROM rollouts WHERE run_id = 'trl-unit' ORDER BY problem_id")  # fmt: skip
     assert sorted(rows) == sorted([(ids["seven0"], 0, 5, 1.0, "correct", 3, "length"),
                                    (ids["code"], 0, 5, 1.0, "correct", 3, "length")])  # fmt: skip
-    (status, notes), = query(toy_catalog, "SELECT status, notes FROM runs WHERE run_id = 'trl-unit'")
+    ((status, notes),) = query(toy_catalog, "SELECT status, notes FROM runs WHERE run_id = 'trl-unit'")
     assert status == "completed" and json.loads(notes) == {"unrecorded_completions": 1}

@@ -1,7 +1,7 @@
 """srpo for verl: the reward and the curriculum sampler.
 
-    custom_reward_function.path=pkg://srpo.integrations.verl
-    custom_reward_function.name=compute_score
+    reward.custom_reward_function.path=pkg://srpo.integrations.verl   # verl < 0.7: custom_reward_function.*
+    reward.custom_reward_function.name=compute_score
     data.sampler.class_path=pkg://srpo.integrations.verl
     data.sampler.class_name=HistoryResamplingSampler
     data.dataloader_num_workers=0

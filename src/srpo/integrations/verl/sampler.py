@@ -1,7 +1,8 @@
 """History resampling for verl: a curriculum sampler (`data.sampler.class_path=
 pkg://srpo.integrations.verl`, `data.sampler.class_name=HistoryResamplingSampler`,
 `data.dataloader_num_workers=0`) whose every epoch is srpo's query, and which records every
-response of the run in the catalog.
+response of the run in the catalog. The hook exists in verl 0.5 to 0.7 (0.8 replaced it with its
+v1 trainer's replay buffer); `just verl-smoke` runs this with verl 0.7.1.
 
 verl builds it as `HistoryResamplingSampler(data_source=dataset, data_config=config.data)` and,
 after each training step, calls `update(batch)` with the step's `DataProto`. Settings come

@@ -1,6 +1,6 @@
-"""srpo's graders as verl's reward: `custom_reward_function.path=pkg://srpo.integrations.verl`,
-`custom_reward_function.name=compute_score` (or `compute_score_batch` with
-`reward_model.reward_manager=batch`).
+"""srpo's graders as verl's reward: `reward.custom_reward_function.path=pkg://srpo.integrations.verl`,
+`reward.custom_reward_function.name=compute_score` (`custom_reward_function.*` before verl 0.7;
+`compute_score_batch` with the `batch` reward manager).
 
 verl calls `compute_score(data_source, solution_str, ground_truth, extra_info)` per response,
 with the row's `data_source`, `reward_model.ground_truth` and `extra_info` (plus verl's own
