@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -206,3 +207,16 @@ def test_the_command_serves_until_sigterm(toy_catalog):
         "--samples-per-prompt", "0", "--catalog", str(toy_catalog.path), module="srpo.integrations.openrlhf"
     )
     assert bad.returncode != 0 and "--samples-per-prompt" in bad.stderr
+    with socket.socket() as taken:  # a port someone else listens on
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = run_cli("--port", str(taken.getsockname()[1]), "--catalog", str(toy_catalog.path), "--record",
+                       module="srpo.integrations.openrlhf")  # fmt: skip
+    assert busy.returncode == 1 and "srpo-reward-server: cannot listen" in busy.stderr
+    assert query(toy_catalog, "SELECT count(*) FROM runs") == [(1,)]  # no run row for the failed start
+    helped = run_cli("--help", module="srpo.integrations.openrlhf")
+    assert (
+        helped.returncode == 0
+        and "--remote_rm_url" in helped.stdout
+        and "--samples-per-prompt" in helped.stdout
+    )

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srpo.errors import InputError
 from srpo.verify.config import GraderConfig
 from srpo.verify.grading import Grade, GradeItem, Grader
 
@@ -210,10 +209,3 @@ def shared_grader(config: GraderConfig | None = None) -> SharedGrader:
         if grader is None:
             grader = _graders[key] = SharedGrader(key[1])
         return grader
-
-
-def check_domain(domain: Any, where: str) -> str | None:
-    """A domain column's value: math, code or None; anything else is refused naming `where`."""
-    if domain is None or domain in ("math", "code"):
-        return domain
-    raise InputError(f"{where}: domain must be math or code, got {domain!r}")

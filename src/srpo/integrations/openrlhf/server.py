@@ -236,10 +236,15 @@ class RewardHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # many trainer workers connect at once; the default backlog is 5
 
-    def __init__(self, service: RewardService, *, verbose: bool = False) -> None:
-        self.service = service
+    def __init__(self, config: ServerConfig, *, verbose: bool = False) -> None:
+        # Listen first: a taken port fails before the graders start or a run row is written.
+        super().__init__((config.host, config.port), _Handler)
         self.verbose = verbose
-        super().__init__((service.config.host, service.config.port), _Handler)
+        try:
+            self.service = RewardService(config)
+        except BaseException:
+            self.server_close()
+            raise
 
     @property
     def url(self) -> str:
@@ -249,7 +254,7 @@ class RewardHTTPServer(ThreadingHTTPServer):
 
 def start_server(config: ServerConfig, *, verbose: bool = False) -> RewardHTTPServer:
     """A running server (in a background thread); `stop_server` ends it."""
-    server = RewardHTTPServer(RewardService(config), verbose=verbose)
+    server = RewardHTTPServer(config, verbose=verbose)
     threading.Thread(target=server.serve_forever, name="srpo-reward-server", daemon=True).start()
     return server
 
@@ -264,7 +269,7 @@ def serve(config: ServerConfig, *, verbose: bool = False) -> None:
     """Serve until SIGINT or SIGTERM, then write what is buffered and close the run."""
     import signal
 
-    server = RewardHTTPServer(RewardService(config), verbose=verbose)
+    server = RewardHTTPServer(config, verbose=verbose)
     run = server.service.recorder
     print(
         f"srpo-reward-server: {server.url} (sandbox isolation {server.service.health()['isolation']}, "
