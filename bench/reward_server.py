@@ -12,7 +12,9 @@ every `--hostile-every`th request a hostile program (infinite loop, fork bomb, m
 output flood, long sleep).
 Every answer is checked against the reward it must have. Prints throughput, latency
 percentiles for honest and hostile requests, and how many honest requests took longer than one
-time limit (`--timeout`, a hostile program's cost). Nothing is downloaded; no catalog is needed.
+time limit (`--timeout`, a hostile program's cost). With `--record` the server also records
+every completion in a scratch catalog (as `srpo-reward-server --record` does). Nothing is
+downloaded.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import argparse
 import http.client
 import json
 import queue
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -116,12 +120,12 @@ def build(count: int, hostile_every: int) -> list[Request]:
     return requests
 
 
-def start_server(workers: int, timeout: float) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "srpo.integrations.openrlhf", "--port", "0", "--workers", str(workers),
-         "--timeout", str(timeout), "--set", f"grader.sandbox.total_timeout_s={timeout}"],
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+def start_server(workers: int, timeout: float, record: Path | None) -> tuple[subprocess.Popen[str], int]:
+    command = [sys.executable, "-m", "srpo.integrations.openrlhf", "--port", "0", "--workers", str(workers),
+               "--timeout", str(timeout), "--set", f"grader.sandbox.total_timeout_s={timeout}"]  # fmt: skip
+    if record is not None:
+        command += ["--catalog", str(record), "--record", "--samples-per-prompt", "8"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     for line in process.stderr:
         if "srpo-reward-server: http://" in line:
@@ -172,10 +176,17 @@ def main() -> None:
     parser.add_argument(
         "--hostile-every", type=int, default=100, help="every Nth request is hostile (0: none)"
     )
+    parser.add_argument("--record", action="store_true", help="record every completion in a scratch catalog")
     args = parser.parse_args()
 
     requests = build(args.requests, args.hostile_every)
-    process, port = start_server(args.workers, args.timeout)
+    scratch = Path(tempfile.mkdtemp(prefix="srpo-bench-rm-"))
+    catalog = None
+    if args.record:
+        from srpo.catalog import Catalog
+
+        catalog = Catalog.open(scratch / "catalog.duckdb", create=True).path
+    process, port = start_server(args.workers, args.timeout, catalog)
     try:
         work: queue.Queue[Request] = queue.Queue()
         for request in requests:
@@ -211,6 +222,12 @@ def main() -> None:
     report("honest latency p99", 1000 * percentile(honest, 0.99), "ms")
     report("time limit per program", args.timeout, "s")
     report("honest requests slower than one time limit", sum(latency > args.timeout for latency in honest))
+    if catalog is not None:
+        import duckdb
+
+        with duckdb.connect(str(catalog), read_only=True) as con:
+            report("rollouts recorded", con.execute("SELECT count(*) FROM rollouts").fetchall()[0][0])
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

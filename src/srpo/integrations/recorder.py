@@ -103,6 +103,7 @@ class RunRecorder:
         self.epoch = 0
         self.step: int | None = None
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()  # one write at a time, in order (histories read earlier rows)
         self._rows: list[rollouts.RolloutRow] = []
         self._pairs: list[tuple[int, int, str, str]] = []  # epoch, position, problem, domain
         self._next_sample: dict[tuple[int, str], int] = {}
@@ -168,13 +169,14 @@ class RunRecorder:
 
     # ----------------------------------------------------------------------------- completions
 
-    def record(self, completions: Sequence[Completion]) -> None:
-        """Number and buffer completions; written at the next flush (at most every
-        `write_interval_s`, see `maybe_flush`)."""
+    def record(self, completions: Sequence[Completion], *, flush: bool = True) -> None:
+        """Number and buffer completions; written at the next flush (here when `flush` and
+        `write_interval_s` has passed; a server passes False and flushes from its own thread)."""
         with self._lock:
             for completion in completions:
                 self._buffer(completion)
-        self.maybe_flush()
+        if flush:
+            self.maybe_flush()
 
     def _buffer(self, c: Completion) -> None:
         visits = self._visits.get(c.problem_id, 0)
@@ -212,18 +214,25 @@ class RunRecorder:
             self.flush()
 
     def flush(self) -> None:
-        """Write what is buffered now, in one transaction."""
-        with self._lock:
-            rows, pairs = self._rows, self._pairs
-            if rows or pairs:
+        """Write what is buffered now, in one transaction. Completions recorded meanwhile wait
+        only for the buffers to be swapped, not for the write; a failed write (a catalog locked
+        for too long) puts the rows back, to be written by the next flush."""
+        with self._write_lock:
+            with self._lock:
+                rows, pairs, self._rows, self._pairs = self._rows, self._pairs, [], []
+                epoch, step = self.epoch, self.step or 0
+                self._written_at = time.monotonic()
+            if not rows and not pairs:
+                return
+            try:
                 with self.catalog.writer() as con:
                     rollouts.insert_rollouts(con, rows)
                     self._insert_pairs(con, pairs)
-                    runs.set_position(
-                        con, self.run_id, stage=self.config.stage, epoch=self.epoch, step=self.step or 0
-                    )
-            self._rows, self._pairs = [], []
-            self._written_at = time.monotonic()
+                    runs.set_position(con, self.run_id, stage=self.config.stage, epoch=epoch, step=step)
+            except BaseException:
+                with self._lock:
+                    self._rows, self._pairs = rows + self._rows, pairs + self._pairs
+                raise
 
     def _insert_pairs(self, con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int, str, str]]) -> None:
         if not pairs:

@@ -141,7 +141,7 @@ class RewardService:
         ]  # fmt: skip
         with self._count_lock:
             self.unrecorded += len(targets) - len(rows)
-        self.recorder.record(rows)
+        self.recorder.record(rows, flush=False)  # written by the flusher thread, not in the request
 
     def _flush_loop(self) -> None:
         interval = max(self.config.run.write_interval_s, 0.1)
