@@ -192,6 +192,11 @@ class SharedGrader:
         program = [GradeItem(response="```python\nprint(1)\n```", domain="code", tests=tests)] * workers
         self.grade([*algebra, *program])
 
+    @property
+    def isolation(self) -> str:
+        """The sandboxes' isolation level (starts them; refused below `min_isolation`)."""
+        return str(self._grader.code_sandbox().isolation)
+
     def close(self) -> None:
         self._grader.close()
 

@@ -155,7 +155,7 @@ class RewardService:
     def health(self) -> dict[str, Any]:
         return {
             "status": "ok",
-            "isolation": _isolation(self.config.grader),
+            "isolation": self.grader.isolation,
             "requests": self.requests,
             "items": self.items,
             "math_batches": self.queue.batches,
@@ -175,12 +175,6 @@ class RewardService:
             notes = {"requests": self.requests, "items": self.items, "unrecorded": self.unrecorded}
             self.recorder.finish("completed", notes)
         self.grader.close()
-
-
-def _isolation(grader: GraderConfig) -> str:
-    from srpo.sandbox import shared_pool
-
-    return shared_pool(grader.workers, grader.sandbox.options()).isolation
 
 
 class _Handler(BaseHTTPRequestHandler):
