@@ -21,12 +21,14 @@ cd "$(dirname "$0")/.."
 venv=${VERL_VENV:-.venv-verl}
 version=${VERL_VERSION:-0.7.1}
 stamp="$venv/.srpo-verl"
+# Reinstalled when verl's version or srpo's dependencies change.
+want="$version-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
 
-if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     test -x "$venv/bin/python" || python3 -m venv "$venv"
     # pyarrow before 22 still runs on the numpy<2 that verl 0.7 pins.
     "$venv/bin/python" -m pip install -q -c constraints.txt "verl==$version" torch "pyarrow>=19,<22" -e .
-    echo "$version" > "$stamp"
+    echo "$want" > "$stamp"
 fi
 export PYTHONPATH=src
 exec "$venv/bin/python" scripts/verl_smoke.py "$@"
