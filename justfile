@@ -66,3 +66,8 @@ report-check *args: setup
 # own environment (.venv-vllm; several GB, installed on first use).
 vllm-cpu-smoke *args:
     bash scripts/vllm_cpu_smoke.sh {{args}}
+
+# Opt-in: srpo's verl integration through verl's own reward manager, dataset, data loader and
+# sampler loader on CPU, in its own environment (.venv-verl, installed on first use).
+verl-smoke *args:
+    bash scripts/verl_smoke.sh {{args}}

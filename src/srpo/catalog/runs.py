@@ -1,10 +1,11 @@
 """The `runs` table: difficulty and training runs, their settings, status and position.
 
-A run is one row: its kind (`difficulty` or `train`), the model, the settings as JSON, its
-status (running, completed, failed, interrupted) and notes. A training run also records where
-it stands (stage, epoch, step, latest checkpoint) and the step and reason of its switch to
-stage 2; on resume, what was recorded after the checkpoint being resumed is forgotten (those
-samples came from weights that were not saved).
+A run is one row: its kind (`difficulty`, `train`, or a peer trainer's: `trl`, `verl`,
+`openrlhf`), the model, the settings as JSON, its status (running, completed, failed,
+interrupted) and notes. A training run also records where it stands (stage, epoch, step,
+latest checkpoint) and the step and reason of its switch to stage 2; on resume, what was
+recorded after the checkpoint being resumed is forgotten (those samples came from weights that
+were not saved).
 
 Every function takes a connection from `Catalog.writer()` (writes) or `Catalog.reader()`
 (reads); the caller keeps the transaction short. Covers: the SQL. Does not cover: the samples
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 TRAIN_KIND = "train"
 DIFFICULTY_KIND = "difficulty"
+PEER_TRAINER_KINDS = ("trl", "verl", "openrlhf")
+"""Training runs of other trainers, recorded by `srpo.integrations`: rollouts and epochs like
+srpo-train's, so history resampling and `srpo-curate query --next-epoch` work on them too."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,13 +235,13 @@ def next_epoch_plan(con: duckdb.DuckDBPyConnection, run_id: str) -> EpochPlan:
     the run's current one (or the current one if it has not started), in the run's stage, with
     the data settings and seed stored with the run."""
     from srpo.catalog.epochs import stored_epoch
-    from srpo.catalog.runs import TRAIN_KIND, get_run, run_position
+    from srpo.catalog.runs import PEER_TRAINER_KINDS, TRAIN_KIND, get_run, run_position
     from srpo.config import build
     from srpo.train.config import DataConfig
 
     run = get_run(con, run_id)
     position = run_position(con, run_id)
-    if run is None or position is None or run.kind != TRAIN_KIND:
+    if run is None or position is None or run.kind not in (TRAIN_KIND, *PEER_TRAINER_KINDS):
         raise InputError(f"--next-epoch {run_id}: no training run with that id in this catalog")
     data = build(DataConfig, run.config.get("data", {}), where="data.")
     _, started = stored_epoch(con, run_id, position.epoch)

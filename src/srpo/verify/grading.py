@@ -87,6 +87,9 @@ class Grader:
     """
 
     config: GraderConfig = field(default_factory=GraderConfig)
+    chunk_size: int = 16
+    """Math items sent to a worker at once: large for throughput (files, training batches),
+    small for latency (the reward server, where a request waits for its chunk)."""
     _pool: WorkerPool | None = None
     _code_pool: Any = None  # srpo.sandbox.SandboxPool, imported only when code is graded
 
@@ -104,7 +107,7 @@ class Grader:
     def _workers(self) -> WorkerPool:
         if self._pool is None:
             self.config.validate()
-            self._pool = WorkerPool(self.config.pool_options())
+            self._pool = WorkerPool(self.config.pool_options(chunk_size=self.chunk_size))
         return self._pool
 
     def code_sandbox(self) -> Any:
