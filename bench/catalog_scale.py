@@ -167,7 +167,15 @@ def main() -> None:
         else:
             seconds = build(path, problems=args.problems, epochs=args.epochs, samples=args.samples)
             report("built in", seconds, "s")
+        from srpo.catalog import migrations
+
+        with Catalog(path).reader() as con:
+            version = migrations.current_version(con)
+        started = time.perf_counter()
         catalog = Catalog.open(path)  # migrates a catalog built by an earlier srpo
+        opened = time.perf_counter() - started
+        if version < migrations.latest_version():
+            report(f"migration from schema v{version}", opened, "s")
         with catalog.reader() as con:
             [(rows, epochs)] = con.execute(
                 "SELECT count(*), count(DISTINCT epoch) FROM rollouts WHERE run_id = ?", [RUN_ID]

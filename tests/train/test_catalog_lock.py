@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,13 +69,15 @@ def test_training_survives_a_writer_holding_the_catalog(taught_model, tmp_path, 
     catalog = make_catalog(tmp_path)
     config = small_config(tmp_path / "out", "logging.rollout_write_interval_s=0", "budget.max_steps=4")
     output = tmp_path / "out" / "held"
-    holder = Holder(tmp_path, catalog.path, hold_s=4)  # 8 times the lock timeout
+    holder = Holder(tmp_path, catalog.path, hold_s=600)
     seen: dict[int, list[Path]] = {}
 
     def on_step(metrics: dict) -> None:
-        if metrics["step"] == 1:
-            holder.take()
         seen[metrics["step"]] = spooled(output)
+        if metrics["step"] == 1:
+            holder.take()  # held through step 2 (its write waits 1 s, then spools)...
+        if metrics["step"] == 2:  # ... and 3 s more, 6 times the lock timeout: epoch 1 waits for it
+            threading.Timer(3.0, holder.release.touch).start()
 
     try:
         report = train(catalog, str(taught_model), config, run_id="held", on_step=on_step)
