@@ -19,6 +19,7 @@ Usage: just bench catalog_scale [--problems N] [--epochs N] [--samples N] [--cat
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -107,6 +108,7 @@ def time_next_epoch(catalog, repeats: int) -> tuple[list[float], dict[str, int]]
 
     times, counts = [], {}
     for _ in range(repeats):
+        gc.collect()  # the garbage of the previous round is not this one's cost
         started = time.perf_counter()
         with catalog.reader() as con:
             plan = next_epoch_plan(con, RUN_ID)
@@ -139,6 +141,7 @@ def time_flush(catalog, repeats: int, *, epoch: int, samples: int) -> list[float
             for i in range(first, first + per_flush)
             for k in range(samples)
         ]  # fmt: skip
+        gc.collect()  # the collector's debt from building the rows (or the plans) is not the flush's
         started = time.perf_counter()
         with catalog.writer() as con:
             insert_rollouts(con, rows)

@@ -219,10 +219,9 @@ class Trainer:
         """The epoch in progress: stored, or planned by the resampling query (rank 0)."""
         state = self.state
         if self._epoch is None or self._epoch.number != state.epoch:
-            found = self._from_main(
+            stage, problems, counts = self._from_main(
                 lambda record: record.epoch(epoch=state.epoch, stage=state.stage, step=state.step)
             )
-            stage, problems, counts = found
             self._epoch = _Epoch(state.epoch, stage, [p.problem_id for p in problems], counts)
             if problems:
                 state.stage = stage
