@@ -77,12 +77,10 @@ def insert_rollout_table(
     the file keeps close together), and against `rollouts` only for groups the batch extends,
     which the trainer never does.
     """
-    import pyarrow.compute as pc
-
     if not table.num_rows:
         return 0
-    runs = pc.unique(table["run_id"]).to_pylist()
-    epochs = pc.unique(table["epoch"]).to_pylist()
+    runs = sorted(set(table.column("run_id").to_pylist()))
+    epochs = sorted(set(table.column("epoch").to_pylist()))
     scope = f"run_id IN ({_marks(runs)}) AND epoch IN ({_marks(epochs)})"
     source = "srpo_rollouts"
     con.register(source, table)
