@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from srpo.catalog import rollouts
 from srpo.catalog.records import utcnow
 
 if TYPE_CHECKING:
@@ -128,10 +129,12 @@ def forget_after(con: duckdb.DuckDBPyConnection, run_id: str, *, step: int, epoc
     """Delete the run's rollouts of steps after `step`, the epochs started after `epoch` and a
     stage switch after `step`: they came from weights newer than the checkpoint being resumed.
     Returns the number of rollouts deleted."""
-    deleted = con.execute(
-        "SELECT count(*) FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step]
-    ).fetchall()[0][0]
-    con.execute("DELETE FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step])
+    [(deleted, first_epoch)] = con.execute(
+        "SELECT count(*), min(epoch) FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step]
+    ).fetchall()
+    if deleted:
+        con.execute("DELETE FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step])
+        rollouts.recount_groups(con, run_id, from_epoch=first_epoch)
     con.execute("DELETE FROM epoch_problems WHERE run_id = ? AND epoch > ?", [run_id, epoch])
     con.execute(
         "UPDATE runs SET stage_switch_step = NULL, stage_switch_reason = NULL "

@@ -59,6 +59,10 @@ class Sample:
     finish_reason: FinishReason
     token_ids: tuple[int, ...] | None = None
     """The response's token ids (None where the backend does not return them: `openai`)."""
+    logprobs: tuple[float, ...] | None = None
+    """The log-probability of each sampled token under the distribution the engine actually
+    sampled from (after temperature and top-p: vLLM's processed log-probs), as long as
+    `token_ids`; None where the backend does not return them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
