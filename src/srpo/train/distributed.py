@@ -271,8 +271,11 @@ def gathered(model: Any, zero_stage: int) -> contextlib.AbstractContextManager:
 
 
 def named_weights(model: Any, zero_stage: int) -> Iterator[tuple[str, Any]]:
-    """(name, tensor) pairs of the whole model in Hugging Face naming, for weight sync; under
-    ZeRO-3 one parameter is gathered at a time."""
+    """(name, tensor) pairs of the whole model in Hugging Face naming, for weight sync, one at a
+    time and never copied. Under ZeRO-3 each parameter is gathered while its pair is out: the
+    consumer loads (copies) it before asking for the next, and the gathered tensor stays intact
+    for whoever keeps a reference (DeepSpeed gives the parameter a new, empty tensor when it
+    re-partitions, it does not clear the old one)."""
     if zero_stage != 3:
         yield from model.state_dict().items()
         return
@@ -280,4 +283,4 @@ def named_weights(model: Any, zero_stage: int) -> Iterator[tuple[str, Any]]:
 
     for name, parameter in model.named_parameters():
         with deepspeed.zero.GatheredParameters([parameter]):
-            yield name, parameter.data.detach().clone()
+            yield name, parameter.data

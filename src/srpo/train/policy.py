@@ -5,8 +5,9 @@ gives the frozen initial model for the KL term (sharded the same way under ZeRO-
 `RolloutSide` holds the rollout engine: with the `transformers` backend it samples from the
 policy's own module (under ZeRO-3 the parameters are gathered once per generation and
 DeepSpeed's per-module hooks are off while it decodes), so nothing is copied; with `vllm` it
-is a colocated vLLM that may sleep during the update and receives the new weights after the
-optimiser steps of every batch.
+is a vLLM running in the training process (never a separate engine process: srpo sets that up
+itself), that may sleep during the update (level 1 or 2) and receives the new weights,
+streamed, after the optimiser steps of every batch.
 
 Covers: loading and the colocated engine's life cycle. Does not cover: the engines themselves.
 """
@@ -100,6 +101,7 @@ class RolloutSide:
                 enforce_eager=engine.vllm.enforce_eager,
                 trust_remote_code=engine.trust_remote_code,
                 distributed_executor_backend="external_launcher" if distributed.world_size() > 1 else None,
+                in_process=True,  # the weight sync reaches vLLM's model directly, a tensor at a time
                 seed=self.config.seed,
                 extra_args=dict(engine.vllm.extra_args),
             )
@@ -118,12 +120,16 @@ class RolloutSide:
             self.engine.sleep(self.config.engine.vllm.sleep_level)
 
     def sync(self) -> None:
-        """After the optimiser steps (or a resume): the policy's weights into vLLM."""
+        """After the optimiser steps (or a resume): the policy's weights into vLLM, streamed one
+        tensor at a time (under ZeRO-3, one parameter gathered at a time). An asleep engine gets
+        memory for its weights first, and for its KV cache only once they are loaded, so the
+        cache never sits beside the gathered parameters."""
         if not self.vllm:
             return  # the transformers engine samples from the policy itself
-        self.engine.wake_up()
+        self.engine.wake_up(["weights"])
         zero_stage = self.config.deepspeed.zero_stage
         self.engine.update_weights(distributed.named_weights(self.policy.engine.module, zero_stage))
+        self.engine.wake_up(["kv_cache"])
 
     def close(self) -> None:
         self.engine.close()
