@@ -295,8 +295,10 @@ def check_vllm_sync(model_dir: Path) -> list[str]:
     policy = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).to("cuda").eval()
     prompt = build_prompt(question="What is 4 + 3?", domain="math", template=PromptTemplate(kind="plain"))
     greedy = SamplingConfig(n=1, temperature=0.0, max_new_tokens=16, seed=0)
-    engine = VLLMEngine(VLLMEngineConfig(model=str(model_dir), dtype="bfloat16", gpu_memory_utilization=0.3,
-                                         max_model_len=512, enforce_eager=True, seed=0))  # fmt: skip
+    # In the training process, as srpo-train colocates it: update_weights streams the tensors.
+    settings = VLLMEngineConfig(model=str(model_dir), dtype="bfloat16", gpu_memory_utilization=0.3,
+                                max_model_len=512, enforce_eager=True, in_process=True, seed=0)  # fmt: skip
+    engine = VLLMEngine(settings)
 
     def difference() -> float | None:
         [completion] = engine.generate([prompt], greedy)
