@@ -71,3 +71,30 @@ vllm-cpu-smoke *args:
 # sampler loader on CPU, in its own environment (.venv-verl, installed on first use).
 verl-smoke *args:
     bash scripts/verl_smoke.sh {{args}}
+
+# `just gpu-check` on a GPU machine without network: Qwen2.5-0.5B's shapes (random weights),
+# bf16, ZeRO-2 then ZeRO-3, the transformers engine, three steps each with a KL term at
+# temperature 0.6 (scripts/gpu_check.py; `--device cpu --small` runs it on CPU). Without
+# DeepSpeed it installs the wheels in .whl/ (`just gpu-check-wheels`); SRPO_PYTHON picks python.
+# Check srpo's GPU training path: memory and time per phase, finite losses, the vLLM weight sync.
+gpu-check *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    py=${SRPO_PYTHON:-$( [ -x {{python}} ] && echo {{python}} || command -v python3 )}
+    if ! "$py" -c "import deepspeed" 2>/dev/null; then
+        ls .whl/deepspeed-*.whl >/dev/null 2>&1 || {
+            echo "gpu-check: DeepSpeed is not installed and .whl/ holds no wheel of it: run 'just gpu-check-wheels' on a machine with a registry and carry .whl/" >&2
+            exit 2
+        }
+        wanted=$("$py" -c "import importlib.util as u; print(' '.join(p for p, m in [('deepspeed', 'deepspeed'), ('hjson', 'hjson'), ('py-cpuinfo', 'cpuinfo'), ('einops', 'einops'), ('ninja', 'ninja'), ('psutil', 'psutil')] if u.find_spec(m) is None))")
+        echo "gpu-check: installing from .whl/: $wanted" >&2
+        "$py" -m pip install -q --no-index --no-deps --find-links .whl/ $wanted
+        "$py" -c "import deepspeed" || { echo "gpu-check: DeepSpeed still does not import (see above)" >&2; exit 2; }
+    fi
+    PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" "$py" scripts/gpu_check.py {{args}}
+
+# (where a registry is reachable; .whl/ is git-ignored and carried to the GPU machine)
+# Build the wheels gpu-check installs: DeepSpeed (no compiled ops) and its small requirements.
+gpu-check-wheels:
+    {{python}} -m pip wheel -q "deepspeed==$({{python}} -c 'import deepspeed; print(deepspeed.__version__)')" --no-deps -w .whl/
+    {{python}} -m pip download -q --no-deps --only-binary=:all: -d .whl/ hjson py-cpuinfo einops ninja psutil

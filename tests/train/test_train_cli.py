@@ -80,13 +80,19 @@ def test_train_command_runs_resumes_and_refuses_bad_input(taught_model, tmp_path
 @pytest.mark.parametrize(
     "overrides",
     [
-        ("deepspeed.zero_stage=0",),
-        ("deepspeed.zero_stage=3",),
-        ("deepspeed.dtype=bfloat16", "deepspeed.zero_stage=1"),
+        ("deepspeed.zero_stage=0", "deepspeed.gradient_checkpointing=true"),
+        ("deepspeed.zero_stage=3", "deepspeed.gradient_checkpointing=true"),
+        ("deepspeed.dtype=bfloat16", "deepspeed.zero_stage=1", "deepspeed.gradient_checkpointing=true"),
+        (
+            "deepspeed.zero_stage=2",
+            "deepspeed.gradient_checkpointing=true",
+            "deepspeed.offload_optimizer=true",
+        ),
     ],
-    ids=["zero0", "zero3", "bf16-zero1"],
+    ids=["zero0", "zero3", "bf16-zero1", "zero2-offload"],
 )
 def test_other_zero_stages_and_bf16_train(taught_model, tmp_path, overrides):
+    """Every ZeRO stage with gradient checkpointing, bf16, and optimiser offload (CPU Adam)."""
     from transformers import AutoModelForCausalLM
 
     catalog = make_catalog(tmp_path)

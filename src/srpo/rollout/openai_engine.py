@@ -9,6 +9,11 @@ choices. So by default each request asks for log-probabilities (vLLM and SGLang 
 per generated token) and counts those; for a server that does not return them,
 `token_counts="usage"` sends one request per sample instead and reads `usage`.
 
+The per-token log-probs a server returns are passed on as `Sample.logprobs` (chat:
+`logprobs.content[i].logprob`; completions: `logprobs.token_logprobs`). Which distribution they
+are of is the server's choice: vLLM returns the raw model's unless started with
+`--logprobs-mode processed_logprobs`.
+
 Covers: request shapes, concurrency, retries, response parsing. Does not cover: starting a
 server, or token ids (the API returns text only, so `Sample.token_ids` is None here).
 """
@@ -144,6 +149,7 @@ class OpenAIEngine(EngineBase):
                     text=text or "",
                     token_count=self._token_count(choice, response),
                     finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+                    logprobs=_token_logprobs(choice),
                 )
             )
         return samples
@@ -188,6 +194,18 @@ class OpenAIEngine(EngineBase):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _token_logprobs(choice: dict[str, Any]) -> tuple[float, ...] | None:
+    """The sampled tokens' log-probs of a choice, when the server gave one for every token."""
+    logprobs = choice.get("logprobs") or {}
+    if "content" in logprobs:
+        values = [entry.get("logprob") for entry in logprobs.get("content") or []]
+    else:
+        values = list(logprobs.get("token_logprobs") or [])
+    if not values or any(not isinstance(value, int | float) for value in values):
+        return None
+    return tuple(float(value) for value in values)
 
 
 def _prompt_text(prompt: Prompt) -> str:

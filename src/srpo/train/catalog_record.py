@@ -30,7 +30,7 @@ from srpo.catalog.records import utcnow
 from srpo.catalog.spool import SPOOL_DIR, Spool
 from srpo.errors import CatalogLockedError, InputError
 from srpo.train.config import IDENTITY_SECTIONS, RENAMED, TrainConfig
-from srpo.train.resampling import EpochPlan, ProblemText, plan_epoch, problem_texts
+from srpo.train.resampling import HISTORIES, EpochPlan, ProblemText, plan_epoch, problem_texts
 
 if TYPE_CHECKING:
     from srpo.catalog import Catalog
@@ -173,16 +173,18 @@ class CatalogRecord:
         self._write_now()
         with self.catalog.reader() as con:
             stored_stage, stored = epochs.stored_epoch(con, self.run_id, epoch)
-        if stored:
-            counts = {"kept": len(stored)}
+            planned_stage = stored_stage if stored else stage
+            plan: EpochPlan = plan_epoch(
+                con, self.config.data, run_id=self.run_id, epoch=epoch, stage=planned_stage,
+                seed=self.config.seed,
+            )  # fmt: skip
+        if stored:  # resumed: the stored set rules; the plan (same history) says what it left out
+            counts = {"kept": len(stored), **dict.fromkeys(HISTORIES, 0)}
             for problem in stored:
                 counts[problem.history] = counts.get(problem.history, 0) + 1
+            counts |= {"dropped": plan.dropped, "subsampled": plan.subsampled}
             self._load_texts(stored)
             return stored_stage, stored, counts
-        with self.catalog.reader() as con:
-            plan: EpochPlan = plan_epoch(
-                con, self.config.data, run_id=self.run_id, epoch=epoch, stage=stage, seed=self.config.seed
-            )
         problems = plan.problems
         if problems:
             with self.catalog.writer() as con:

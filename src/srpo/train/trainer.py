@@ -27,6 +27,7 @@ from srpo.train import distributed
 from srpo.train.catalog_record import CatalogRecord, new_run_id
 from srpo.train.checkpoint import TrainerState, export_model, load_checkpoint, save_checkpoint
 from srpo.train.metrics import MetricsLog
+from srpo.train.resampling import HISTORIES
 from srpo.train.stages import StageSwitch
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from srpo.train.step import StepContext
 
 log = logging.getLogger("srpo.train")
+
+RESAMPLE_KEYS = ("kept", *HISTORIES, "dropped", "subsampled")
+"""The resample/* metrics of every step (`resampling.EpochPlan.counts` plus `kept`)."""
 
 
 @dataclass(slots=True)
@@ -194,7 +198,8 @@ class Trainer:
             problems = self._from_main(lambda record, ids=ids: record.texts(ids))
             state.step += 1
             metrics = run_step(context, state, problems)
-            metrics |= {f"resample/{key}": value for key, value in epoch.counts.items()}
+            # The same keys on every step, resumed or not (a stored epoch's counts may lack some).
+            metrics |= {f"resample/{key}": epoch.counts.get(key, 0) for key in RESAMPLE_KEYS}
             state.batch_in_epoch += 1
             self._after_step(metrics, on_step)
         return "max_steps"
@@ -202,9 +207,8 @@ class Trainer:
     def _after_step(self, metrics: dict[str, Any], on_step: Callable[[dict[str, Any]], None] | None) -> None:
         state = self.state
         self.report.rewards.append(metrics["reward/mean"])
-        reason = self.stage_switch.observe(
-            stage=state.stage, step=state.step, mean_reward=metrics["reward/mean"]
-        )
+        accuracy = metrics["accuracy/mean"]
+        reason = self.stage_switch.observe(stage=state.stage, step=state.step, accuracy=accuracy)
         if reason is not None:
             metrics["stage_switch"] = reason
             self._switch_stage(reason)
