@@ -262,7 +262,14 @@ ISSUE14: list[tuple[str, str, str, tuple[str, ...], str, int | None]] = [
         r"|(?:^|[\s:;,.?!])1\)\s+[A-Za-z].{1,400}?[\s;,.]2\)\s+[A-Za-z]",
         None,
     ),
-    ("candidate", "parts_letter_dot", "math", ("question_raw",), r"(?:^|\s)a\.\s+[A-Za-z$\\].{1,400}?\sb\.\s+[A-Za-z$\\]", None),
+    (
+        "candidate",
+        "parts_letter_dot",
+        "math",
+        ("question_raw",),
+        r"(?:^|\s)a\.\s+[A-Za-z$\\].{1,400}?\sb\.\s+[A-Za-z$\\]",
+        None,
+    ),
     (
         "candidate",
         "parts_roman",
@@ -271,8 +278,22 @@ ISSUE14: list[tuple[str, str, str, tuple[str, ...], str, int | None]] = [
         r"(?:^|[\s(（$])(?:I|Ⅰ|i)\s*[.)）].{1,400}?(?:^|[\s(（$])(?:II|Ⅱ|ii)\s*[.)）]",
         12,
     ),
-    ("candidate", "parts_numbered_lines", "math", ("question_raw",), r"(?:^|\n)[ \t]*1\.\s.{1,400}?\n[ \t]*2\.\s", 12),
-    ("candidate", "parts_word", "math", ("question_raw",), r"\b[Pp]art\s*\(?(?:[A-D]|I{1,3}|[1-4]|[Oo]ne|[Tt]wo)\b", None),
+    (
+        "candidate",
+        "parts_numbered_lines",
+        "math",
+        ("question_raw",),
+        r"(?:^|\n)[ \t]*1\.\s.{1,400}?\n[ \t]*2\.\s",
+        12,
+    ),
+    (
+        "candidate",
+        "parts_word",
+        "math",
+        ("question_raw",),
+        r"\b[Pp]art\s*\(?(?:[A-D]|I{1,3}|[1-4]|[Oo]ne|[Tt]wo)\b",
+        None,
+    ),
     ("candidate", "blank_escaped", "math", ("question_raw",), r"(?:\\_){3,}", 10),
     (
         "candidate",
@@ -282,7 +303,14 @@ ISSUE14: list[tuple[str, str, str, tuple[str, ...], str, int | None]] = [
         r"\bthe following \w+(?: \w+)?\s*[?.:]\s*(?:\([^)]*\))?\s*\n\s*[(（]?(?:1|a|I|i|Ⅰ)[.)）]",
         12,
     ),
-    ("candidate", "file_words", "code", ("question_raw",), r"\b(?:input|output)\s+files?\b|\bfiles?\b|\bfreopen\b", None),
+    (
+        "candidate",
+        "file_words",
+        "code",
+        ("question_raw",),
+        r"\b(?:input|output)\s+files?\b|\bfiles?\b|\bfreopen\b",
+        None,
+    ),
 ]
 
 
@@ -334,7 +362,9 @@ def load_rows(catalog: Path, data: Path) -> list[dict]:
     return out
 
 
-def select(rows: list[dict], seed: int = SEED, *, rounds: str = "first", taken: set | None = None) -> list[dict]:
+def select(
+    rows: list[dict], seed: int = SEED, *, rounds: str = "first", taken: set | None = None
+) -> list[dict]:
     """The first two rounds (`rounds="first"`), or issue 14's round after the keys in `taken`."""
     rng = random.Random(seed)
     taken = set(taken or ())
