@@ -121,7 +121,9 @@ class VLLMEngine(EngineBase):
             self.llm = vllm.LLM(**config.llm_kwargs())
         except (OSError, ValueError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise EngineError(f"vLLM cannot load model {config.model!r}: {first}") from error
+            raise EngineError(
+                f"vLLM cannot load model {config.model!r} (--model, engine.model): {first}"
+            ) from error
         self._asleep = False
 
     def generate(self, prompts: Sequence[Prompt], sampling: SamplingConfig) -> list[Completion]:
