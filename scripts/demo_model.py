@@ -32,7 +32,9 @@ def wrong(answer: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("problems", type=Path, help="JSONL with question and answer per line")
     parser.add_argument("model_dir", type=Path)
     parser.add_argument("--steps", type=int, default=120, help="fitting steps (full batch)")
@@ -44,8 +46,10 @@ def main() -> None:
     from srpo.testing.tiny_model import TeachOptions, build_tiny_model, teach_tiny_model
 
     started = time.perf_counter()
-    torch.set_num_threads(1)  # a batch this small runs no faster on more threads, and they spin on a busy machine
-    rows = [json.loads(line) for line in args.problems.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # A batch this small runs no faster on more threads, and on a busy machine they spin.
+    torch.set_num_threads(1)
+    lines = args.problems.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
     rows.sort(key=lambda row: row["problem_id"])  # the same thirds on every run
     texts = [f"{row['question']} The answer is \\boxed{{{row['answer']}}}." for row in rows]
     path = build_tiny_model(args.model_dir, extra_texts=texts)

@@ -31,9 +31,9 @@ def render_prompt(tokenizer: Any, prompt: Prompt) -> tuple[str, list[int]]:
 def require_chat_template(tokenizer: Any, model: str | None = None) -> None:
     """Chat prompts need the tokenizer's chat template; a base model's tokenizer has none."""
     if not getattr(tokenizer, "chat_template", None):
-        whose = f"--model {model}" if model else "the model"
+        whose = f"--model {model}: the tokenizer" if model else "the model's tokenizer"
         raise EngineError(
-            f"{whose}: the tokenizer has no chat template, and prompt.kind is chat: "
+            f"{whose} has no chat template, and prompt.kind is chat: "
             "pass --set prompt.kind=plain for a base model"
         )
 
