@@ -209,3 +209,21 @@ def test_query_format_follows_the_output_extension(filled, tmp_path):
     out = tmp_path / "sel.csv"
     assert run_cli("query", "--catalog", str(catalog), "--limit", "3", "-o", str(out)).returncode == 0
     assert out.read_text().splitlines()[0].startswith('"problem_id","source"')  # CSV, not JSON lines
+
+
+def test_errors_name_the_flag_that_caused_them(filled, tmp_path):
+    catalog, _ = filled
+    missing = run_cli("clean", "--catalog", str(catalog), "--config", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and f"--config {tmp_path / 'nope.yaml'}: no such file" in missing.stderr
+    empty = run_cli(
+        "query",
+        "--catalog",
+        str(catalog),
+        "--export",
+        "verl",
+        "--source",
+        "nope",
+        "-o",
+        str(tmp_path / "x.parquet"),
+    )
+    assert empty.returncode == 2 and "--export verl: no problems match the filters" in empty.stderr
