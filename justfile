@@ -38,12 +38,35 @@ fmt: setup
 bench name *args: setup
     {{python}} bench/{{name}}.py {{args}}
 
-# The main job on the built-in demo set: ingest into ./srpo.duckdb, verify, show what it holds.
+# The whole chain on the built-in demo set, offline, in a few minutes: ingest into ./srpo.duckdb,
+# verify, rate difficulty with a tiny model built on the spot, train a few GRPO steps from the
+# catalog, and show the set history resampling gives the next epoch. Files go to out/demo/.
 demo: setup
-    {{venv}}/bin/srpo-curate ingest srpo:demo
-    {{venv}}/bin/srpo-curate verify
-    {{venv}}/bin/srpo-curate stats
-    {{venv}}/bin/srpo-curate query --status kept --limit 10
+    #!/usr/bin/env bash
+    set -euo pipefail
+    curate={{venv}}/bin/srpo-curate
+    run="demo-$(date +%Y%m%d-%H%M%S)"
+    mkdir -p out/demo
+    $curate ingest srpo:demo
+    $curate verify
+    $curate stats
+    $curate query --status kept --limit 10
+    # A tiny model built here (nothing is downloaded), taught the answers of some demo problems so
+    # that its ratings spread over easy, medium and hard (see scripts/demo_model.py).
+    $curate query --domain math --status kept --columns problem_id,question,answer -o out/demo/math.jsonl
+    {{python}} scripts/demo_model.py out/demo/math.jsonl out/demo/model
+    $curate difficulty --model out/demo/model --k 4 --set sampling.max_new_tokens=24 --set grader.workers=1
+    $curate query --difficulty easy,medium,hard --columns problem_id,domain,difficulty,pass_rate,question --limit 10
+    # Three GRPO steps on the medium and hard problems: one epoch, every rollout into the catalog.
+    {{venv}}/bin/srpo-train --from-catalog srpo.duckdb --model out/demo/model --run-id "$run" \
+        --set budget.max_steps=3 --set data.prompts_per_step=8 --set sampling.n=4 \
+        --set sampling.max_new_tokens=24 --set optim.learning_rate=1e-4 --set grader.workers=1 \
+        --set checkpoint.every_steps=0 --set checkpoint.save_model=false \
+        --set 'output_dir=out/demo/runs/{run_id}'
+    # History resampling: the next epoch's set (problems solved in every sample are dropped).
+    $curate query --next-epoch "$run"
+    # >>> REPORT (issue 14, item 7): the lead adds the report command's line here at merge, e.g.
+    # >>> $curate report "$run"   (the `report` command is built on another branch)
 
 # Teach a tiny model single-digit sums with GRPO + history resampling on CPU (offline, minutes);
 # prints the reward at the first and last steps and the accuracy before and after.

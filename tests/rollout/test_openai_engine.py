@@ -142,7 +142,7 @@ def test_usage_counting_sends_one_request_per_sample_with_distinct_seeds(server)
 
 def test_a_server_without_logprobs_is_named_with_the_way_out(server):
     server.logprobs = False
-    with _engine(server) as engine, pytest.raises(EngineError, match="token_counts='usage'"):
+    with _engine(server) as engine, pytest.raises(EngineError, match=r"engine\.openai\.token_counts=usage"):
         engine.generate([PLAIN], SamplingConfig(n=2))
 
 

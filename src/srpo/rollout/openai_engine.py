@@ -69,7 +69,9 @@ class OpenAIEngineConfig:
         if self.max_concurrent_requests < 1:
             raise InputError("engine.openai.max_concurrent_requests must be at least 1")
         if self.token_counts not in ("logprobs", "usage"):
-            raise InputError(f"token_counts must be logprobs or usage, got {self.token_counts!r}")
+            raise InputError(
+                f"engine.openai.token_counts must be logprobs or usage, got {self.token_counts!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,9 @@ class OpenAIEngine(EngineBase):
         wanted = request.body["n"]
         if len(choices) != wanted:
             where = self.config.base_url + request.path
-            raise EngineError(f"{where} returned {len(choices)} choices for n={wanted}")
+            raise EngineError(
+                f"{where} (engine.openai.base_url) returned {len(choices)} choices for n={wanted}"
+            )
         samples = []
         for choice in choices:
             text = choice["message"]["content"] if "message" in choice else choice.get("text")
@@ -158,14 +162,17 @@ class OpenAIEngine(EngineBase):
         if self.config.token_counts == "usage":
             usage = response.get("usage") or {}
             if "completion_tokens" not in usage:
-                raise EngineError(f"{self.config.base_url}: the response has no usage.completion_tokens")
+                raise EngineError(
+                    f"{self.config.base_url} (engine.openai.base_url): "
+                    "the response has no usage.completion_tokens"
+                )
             return int(usage["completion_tokens"])
         logprobs = choice.get("logprobs") or {}
         tokens = logprobs.get("content") if "content" in logprobs else logprobs.get("tokens")
         if tokens is None:
             raise EngineError(
                 f"{self.config.base_url} returned no per-token logprobs, so token counts are unknown; "
-                "use token_counts='usage' (one request per sample) with this server"
+                "set engine.openai.token_counts=usage (one request per sample) with this server"
             )
         return len(tokens)
 
@@ -184,11 +191,13 @@ class OpenAIEngine(EngineBase):
             except urllib.error.HTTPError as error:
                 if error.code not in _RETRY_STATUSES or last:
                     body = error.read().decode(errors="replace")[:300]
-                    raise EngineError(f"{url}: HTTP {error.code}: {' '.join(body.split())}") from error
+                    raise EngineError(
+                        f"{url} (engine.openai.base_url): HTTP {error.code}: {' '.join(body.split())}"
+                    ) from error
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 if last:
                     reason = getattr(error, "reason", error)
-                    raise EngineError(f"cannot reach {url}: {reason}") from error
+                    raise EngineError(f"cannot reach {url} (engine.openai.base_url): {reason}") from error
             time.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")  # the loop returns or raises
 

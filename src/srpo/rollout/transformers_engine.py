@@ -263,7 +263,7 @@ def _load(config: TransformersEngineConfig) -> tuple[Any, Any]:
         )
     except (OSError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise EngineError(f"cannot load model {config.model!r}: {first}") from error
+        raise EngineError(f"cannot load model {config.model!r} (--model, engine.model): {first}") from error
     model.to(device)
     model.eval()
     return model, tokenizer

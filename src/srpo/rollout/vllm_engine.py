@@ -159,7 +159,9 @@ class VLLMEngine(EngineBase):
             self.llm = vllm.LLM(**kwargs)
         except (OSError, ValueError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise EngineError(f"vLLM cannot load model {config.model!r}: {first}") from error
+            raise EngineError(
+                f"vLLM cannot load model {config.model!r} (--model, engine.model): {first}"
+            ) from error
         self._worker = vllm_compat.local_worker(self.llm)
         if config.in_process and self._worker is None:
             log.warning(

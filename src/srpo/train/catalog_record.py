@@ -45,9 +45,16 @@ def new_run_id() -> str:
 
 
 def resolve_config(
-    catalog: Catalog, *, config_path: Path | None, overrides: tuple[str, ...] = (), resume: str | None = None
+    catalog: Catalog | None,
+    *,
+    config_path: Path | None,
+    overrides: tuple[str, ...] = (),
+    resume: str | None = None,
 ) -> TrainConfig:
-    """The run's config: from the file (new runs) or the stored one (resumed runs), plus --set."""
+    """The run's config: from the file (new runs) or the stored one (resumed runs), plus --set.
+
+    A new run needs no catalog (`catalog` may be None); a resumed run reads its stored config.
+    """
     from srpo.config import load_config, to_dict
 
     stored = None
@@ -199,7 +206,10 @@ class CatalogRecord:
             self._texts = problem_texts(con, wanted)
         missing = [pid for pid in wanted if pid not in self._texts]
         if missing:
-            raise InputError(f"problem {missing[0]} of this epoch is no longer a kept problem in the catalog")
+            raise InputError(
+                f"problem {missing[0]} of this epoch is no longer a kept problem in the catalog (cleaned "
+                "since the epoch was planned): --resume cannot continue this run; start a new one"
+            )
 
     def texts(self, problem_ids: list[str]) -> list[ProblemText]:
         """Question, answer and tests of problems of the current epoch."""
