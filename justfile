@@ -62,11 +62,11 @@ demo: setup
         --set budget.max_steps=3 --set data.prompts_per_step=8 --set sampling.n=4 \
         --set sampling.max_new_tokens=24 --set optim.learning_rate=1e-4 --set grader.workers=1 \
         --set checkpoint.every_steps=0 --set checkpoint.save_model=false \
-        --set 'output_dir=out/demo/runs/{run_id}'
+        --set logging.store_responses=true --set 'output_dir=out/demo/runs/{run_id}'
     # History resampling: the next epoch's set (problems solved in every sample are dropped).
     $curate query --next-epoch "$run"
-    # >>> REPORT (issue 14, item 7): the lead adds the report command's line here at merge, e.g.
-    # >>> $curate report "$run"   (the `report` command is built on another branch)
+    # All of it as pictures: one self-contained HTML file (the catalog, the run, its behaviour).
+    $curate report --run "$run" -o out/demo/report.html
 
 # Teach a tiny model single-digit sums with GRPO + history resampling on CPU (offline, minutes);
 # prints the reward at the first and last steps and the accuracy before and after.
