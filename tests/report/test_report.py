@@ -172,7 +172,9 @@ def test_a_moved_output_folder_is_a_note_and_metrics_finds_it(trained, tmp_path)
         "behaviour-share",
     }  # catalog
     found = build_report(copy, ReportOptions(run_ids=("a",), metrics={"a": moved}))
-    mismatch = figure(found, "train-mismatch").data
+    mismatch = [
+        row for row in figure(found, "train-mismatch").data if row["metric"] == "sampling/logp_diff/mean"
+    ]
     assert [row["value"] for row in mismatch] == pytest.approx([0.001 * i for i in range(len(lines))])
     assert any(f"line {len(lines) + 1}: not a JSON object" in note for note in found.notes)
 
