@@ -1,14 +1,17 @@
 """Math grading: srpo's grade path against a plain math-verify loop, for speed and accuracy.
 
-    python bench/grade_math.py [--responses 20000] [--workers 2]
+    python bench/grade_math.py [--responses 5000] [--workers 2] [--rounds 5] [--passes 4] [--speed-only]
 
 Accuracy: both graders on the labelled set (tests/data/math_labelled.jsonl, built by
 bench/make_grading_sets.py), per answer type, and on the reward-hacking set.
 Speed: the same N responses, synthesised from the shared golds (MATH train and test, GSM8K;
 each response is the reference solution followed by the gold in one of the generator's
 equivalent or wrong forms), graded by `grade_file` (what `srpo-curate grade` runs, JSONL in and
-out) and by a sequential `math_verify.verify(parse(gold), parse(response))` loop.
-Prints `key: value` lines; the last is `ratio grade_math: <srpo over the loop, responses/s>`.
+out) and by a sequential `math_verify.verify(parse(gold), parse(response))` loop, in alternating
+rounds after a warm-up (`_common.compare`); each round grades the same responses, srpo
+`--passes` times (it is several times faster: see `_common.Side.passes`).
+Prints `key: value` lines; the last is `ratio grade_math: <median of the per-round srpo over
+loop ratios, responses/s>`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import grading_variants  # noqa: E402
 import make_grading_sets as sets  # noqa: E402
+from _common import Side, compare, rounds_argument  # noqa: E402
 from srpo.verify.config import GraderConfig  # noqa: E402
 from srpo.verify.grade_file import GradeFileOptions, grade_file  # noqa: E402
 from srpo.verify.grading import GradeItem, Grader  # noqa: E402
@@ -165,18 +169,11 @@ def print_per_type(rows: list[dict], ours: list[bool], theirs: list[bool]) -> No
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_data = os.environ.get("SRPO_SHARED_DATA", ROOT.parent / "shared" / "data")
-    parser.add_argument("--data", type=Path, default=Path(default_data))
-    parser.add_argument("--responses", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    print(f"machine load at start: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cpus)")
-
+def accuracy(workers: int) -> None:
+    """Both graders on the labelled set, per answer type, and on the reward-hacking set."""
     labelled = read_rows("math_labelled.jsonl")
     print(f"labelled pairs: {len(labelled)} ({sum(r['label'] for r in labelled)} correct responses)")
-    ours = srpo_labelled(labelled, args.workers)
+    ours = srpo_labelled(labelled, workers)
     theirs = [math_verify_reward(r["gold"], r["response"]) for r in labelled]
     print_accuracy("srpo", ours, labelled)
     print_accuracy("math_verify", theirs, labelled)
@@ -189,7 +186,7 @@ def main() -> None:
     print_per_type(labelled, ours, theirs)
 
     hostile = read_rows("math_adversarial.jsonl")
-    ours_hostile = srpo_labelled(hostile, args.workers)
+    ours_hostile = srpo_labelled(hostile, workers)
     theirs_hostile, hung = math_verify_isolated(hostile, timeout_s=10.0)
     print(f"adversarial responses: {len(hostile)}")
     print(f"srpo rewarded adversarial: {sum(ours_hostile)}")
@@ -197,31 +194,75 @@ def main() -> None:
     print(f"math_verify rewarded adversarial: {len(rewarded)} ({', '.join(rewarded)})")
     print(f"math_verify hung past 10 s: {hung}")
 
-    items = synthesise(args.data, args.responses)
-    print(f"responses: {len(items)} ({sum(i['label'] for i in items)} correct by construction)")
-    with tempfile.TemporaryDirectory() as folder:
-        source, graded = Path(folder) / "in.jsonl", Path(folder) / "out.jsonl"
-        source.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
-        started = time.perf_counter()
-        report = grade_file(
-            GradeFileOptions(input=source, output=graded, grader=GraderConfig(workers=args.workers))
-        )
-        ours_s = time.perf_counter() - started
-        ours_big = [json.loads(line)["status"] == "correct" for line in graded.open()]
-    print(f"srpo grade time: {ours_s:.1f} s ({args.workers} workers, JSONL in and out)")
-    print(f"srpo grade speed: {len(items) / ours_s:.0f} responses/s")
-    print(f"srpo statuses: {dict(report.statuses)}")
 
-    started = time.perf_counter()
-    theirs_big = [math_verify_reward(i["answer"], i["response"]) for i in items]
-    theirs_s = time.perf_counter() - started
-    print(f"math_verify loop time: {theirs_s:.1f} s (sequential)")
-    print(f"math_verify loop speed: {len(items) / theirs_s:.0f} responses/s")
-    rows = [{"label": i["label"]} for i in items]
-    print_accuracy("srpo on synthesised", ours_big, rows)
-    print_accuracy("math_verify on synthesised", theirs_big, rows)
-    print(f"machine load at end: {os.getloadavg()[0]:.2f} (1 min average)")
-    print(f"ratio grade_math: {(len(items) / ours_s) / (len(items) / theirs_s):.2f}")
+class SrpoRound:
+    """`grade_file` over the round's JSONL (what `srpo-curate grade` runs): worker start-up,
+    reading, grading and writing all timed."""
+
+    def __init__(self, items: list[dict], folder: Path, workers: int) -> None:
+        self.source, self.graded = folder / "in.jsonl", folder / "out.jsonl"
+        self.source.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+        self.workers = workers
+        self.statuses: dict[str, int] = {}
+
+    def __call__(self) -> float:
+        options = GradeFileOptions(
+            input=self.source, output=self.graded, grader=GraderConfig(workers=self.workers)
+        )
+        started = time.perf_counter()
+        report = grade_file(options)
+        seconds = time.perf_counter() - started
+        self.statuses = dict(report.statuses)
+        return report.lines / seconds
+
+    def accepted(self) -> list[bool]:
+        return [json.loads(line)["status"] == "correct" for line in self.graded.open()]
+
+
+class PeerRound:
+    """The plain loop: `math_verify.verify(parse(gold), parse(response))`, one response at a time."""
+
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
+        self.accepted: list[bool] = []
+
+    def __call__(self) -> float:
+        started = time.perf_counter()
+        self.accepted = [math_verify_reward(i["answer"], i["response"]) for i in self.items]
+        return len(self.items) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default_data = os.environ.get("SRPO_SHARED_DATA", ROOT.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=Path(default_data))
+    parser.add_argument("--responses", type=int, default=5000, help="responses per round (default 5,000)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--passes", type=int, default=4, help="srpo's passes over the responses per round")
+    parser.add_argument("--speed-only", action="store_true", help="skip the accuracy sets")
+    rounds_argument(parser)
+    args = parser.parse_args()
+
+    if not args.speed_only:
+        accuracy(args.workers)
+    items = synthesise(args.data, args.responses)
+    correct = sum(i["label"] for i in items)
+    print(f"per round: {len(items)} responses ({correct} correct by construction); srpo: grade_file, "
+          f"{args.workers} workers, JSONL in and out; math_verify: sequential")  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        ours, peer = SrpoRound(items, Path(folder), args.workers), PeerRound(items)
+
+        def details() -> None:
+            print(f"srpo statuses (last round): {ours.statuses}")
+            rows = [{"label": i["label"]} for i in items]
+            print_accuracy("srpo on synthesised", ours.accepted(), rows)
+            print_accuracy("math_verify on synthesised", peer.accepted, rows)
+
+        srpo = Side("srpo", ours, passes=args.passes)
+        compare("grade_math", srpo, Side("math_verify", peer), rounds=args.rounds, warmup=args.warmup,
+                unit="responses/s", details=details)  # fmt: skip
 
 
 if __name__ == "__main__":

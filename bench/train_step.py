@@ -12,8 +12,11 @@ update, logging and srpo's catalog writes all included); the first `--warmup` st
 srpo runs its default path: DeepSpeed ZeRO-2 on one gloo process, the transformers engine on
 the live policy. TRL runs on accelerate without DeepSpeed (its CPU default).
 
-Prints `key: value` lines; the last is `ratio train_step: TRL time / srpo time` (higher is
-better for srpo). Usage: just bench train_step [--steps N] [--prompts N] [--group-size N]
+The two run in alternating rounds after a warm-up round (`_common.compare`): a round is one
+whole training run of each side (a fresh folder, the same model), its figure the run's median
+step time. Prints `key: value` lines; the last is `ratio train_step:` the median over rounds of
+TRL time / srpo time (higher is better for srpo). Usage: just bench train_step [--steps N]
+[--prompts N] [--group-size N] [--rounds N] [--warmup-rounds N]
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import report
+from _common import Side, compare, report
 
 
 def step_times(stamps: list[float], warmup: int) -> list[float]:
@@ -118,15 +122,32 @@ def run_trl(args: argparse.Namespace, model: Path, root: Path) -> tuple[list[flo
     return step_times(stamps, args.warmup), statistics.fmean(lengths) if lengths else float("nan")
 
 
+class Runs:
+    """One side of the comparison: each call is a whole training run in a fresh folder, and
+    returns the run's median step time (the first `--warmup` steps left out)."""
+
+    def __init__(self, run: Callable, args: argparse.Namespace, model: Path, root: Path) -> None:
+        self.run, self.args, self.model, self.root = run, args, model, root
+        self.lengths: list[float] = []
+
+    def __call__(self) -> float:
+        folder = Path(tempfile.mkdtemp(dir=self.root))
+        times, length = self.run(self.args, self.model, folder)
+        self.lengths.append(length)
+        return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--steps", type=int, default=8, help="timed steps")
-    parser.add_argument("--warmup", type=int, default=2, help="steps left out of the timing")
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per run")
+    parser.add_argument("--warmup", type=int, default=2, help="steps of each run left out of the timing")
     parser.add_argument("--prompts", type=int, default=8, help="problems per step")
     parser.add_argument("--group-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating measured runs of each side")
+    parser.add_argument("--warmup-rounds", type=int, default=1, help="unmeasured runs of each side first")
     args = parser.parse_args()
 
     import torch
@@ -138,22 +159,21 @@ def main() -> None:
     report("group_size", args.group_size)
     report("max_new_tokens", args.max_new_tokens)
     report("torch_threads", torch.get_num_threads())
+    report("per round", f"one training run of each side: {args.warmup} + {args.steps} timed steps")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         model = build_tiny_model(root / "model")
-        srpo_times, srpo_length = run_srpo(args, model, root)
-        trl_times, trl_length = run_trl(args, model, root)
-    import trl
+        ours, theirs = Runs(run_srpo, args, model, root), Runs(run_trl, args, model, root)
 
-    report("trl_version", trl.__version__)
-    srpo_step, trl_step = statistics.median(srpo_times), statistics.median(trl_times)
-    report("srpo step (median)", srpo_step, "s")
-    report("srpo response length (mean)", srpo_length, "tokens")
-    report("trl step (median)", trl_step, "s")
-    report("trl response length (mean)", trl_length, "tokens")
-    report("srpo samples/s", args.prompts * args.group_size / srpo_step)
-    report("trl samples/s", args.prompts * args.group_size / trl_step)
-    print(f"ratio train_step: {trl_step / srpo_step:.3g}")
+        def details() -> None:
+            import trl
+
+            report("trl_version", trl.__version__)
+            report("srpo response length (mean)", statistics.fmean(ours.lengths), "tokens")
+            report("trl response length (mean)", statistics.fmean(theirs.lengths), "tokens")
+
+        compare("train_step", Side("srpo", ours), Side("trl", theirs), rounds=args.rounds,
+                warmup=args.warmup_rounds, unit="s/step", lower_is_better=True, details=details)  # fmt: skip
 
 
 if __name__ == "__main__":

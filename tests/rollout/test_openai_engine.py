@@ -59,11 +59,16 @@ class FakeServer:
             if chat:
                 choice["message"] = {"role": "assistant", "content": " ".join(words)}
                 if self.logprobs and body.get("logprobs"):
-                    choice["logprobs"] = {"content": [{"token": w, "logprob": -0.1} for w in words]}
+                    choice["logprobs"] = {
+                        "content": [{"token": w, "logprob": -0.1 * (i + 1)} for i, w in enumerate(words)]
+                    }
             else:
                 choice["text"] = " ".join(words)
                 if self.logprobs and body.get("logprobs") is not None:
-                    choice["logprobs"] = {"tokens": words, "token_logprobs": [-0.1] * len(words)}
+                    choice["logprobs"] = {
+                        "tokens": words,
+                        "token_logprobs": [-0.1 * (i + 1) for i in range(len(words))],
+                    }
             choices.append(choice)
         return {"id": "x", "choices": list(reversed(choices)), "usage": {"completion_tokens": total}}
 
@@ -137,7 +142,7 @@ def test_usage_counting_sends_one_request_per_sample_with_distinct_seeds(server)
 
 def test_a_server_without_logprobs_is_named_with_the_way_out(server):
     server.logprobs = False
-    with _engine(server) as engine, pytest.raises(EngineError, match="token_counts='usage'"):
+    with _engine(server) as engine, pytest.raises(EngineError, match=r"engine\.openai\.token_counts=usage"):
         engine.generate([PLAIN], SamplingConfig(n=2))
 
 
@@ -168,3 +173,15 @@ def test_options_of_another_backend_are_refused():
         engine_config("sglang", model="m")
     with pytest.raises(InputError, match=r"engine\.openai\.base_url must start with http"):
         engine_config("openai", model="m", base_url="localhost:8000")
+
+
+@pytest.mark.parametrize("prompt", [CHAT, PLAIN], ids=["chat", "plain"])
+def test_the_servers_token_log_probs_are_passed_on(server, prompt):
+    with _engine(server) as engine:
+        [completion] = engine.generate([prompt], SamplingConfig(n=2, seed=4))
+    for sample in completion.samples:
+        assert sample.logprobs == pytest.approx([-0.1 * (i + 1) for i in range(sample.token_count)])
+    server.logprobs = False
+    with _engine(server, token_counts="usage") as engine:
+        [completion] = engine.generate([prompt], SamplingConfig(n=2, seed=4))
+    assert all(sample.logprobs is None for sample in completion.samples)

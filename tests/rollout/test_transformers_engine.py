@@ -167,3 +167,47 @@ def test_bad_settings_and_paths_are_user_errors(tmp_path):
         TransformersEngineConfig(model="m", batch_size=0).validate()
     with pytest.raises(EngineError, match="cannot load model"):
         _engine(tmp_path / "missing")
+
+
+def _full_logprobs(engine, completion, sample, *, temperature, top_p=1.0):
+    """The sampled tokens' log-probs under the processed distribution, from one plain forward."""
+    import torch
+
+    ids = [*completion.prompt_token_ids, *sample.token_ids]
+    with torch.no_grad():
+        logits = engine.model(input_ids=torch.tensor([ids])).logits[0].float()
+    start = len(completion.prompt_token_ids) - 1
+    found = []
+    for position, token in enumerate(sample.token_ids):
+        scores = logits[start + position] / (temperature if temperature > 0 else 1.0)
+        if top_p < 1.0:  # nucleus: keep the most probable tokens whose mass reaches top_p
+            probs = torch.softmax(scores, -1)
+            ordered, order = probs.sort(descending=True)
+            drop = (ordered.cumsum(-1) - ordered) >= top_p
+            scores = scores.clone()
+            scores[order[drop]] = -float("inf")
+        found.append(torch.log_softmax(scores, -1)[token].item())
+    return found
+
+
+@pytest.mark.parametrize(("temperature", "top_p"), [(1.0, 1.0), (0.6, 1.0), (0.7, 0.8), (0.0, 1.0)])
+def test_samples_carry_the_log_probs_of_the_distribution_they_were_drawn_from(
+    random_engine, temperature, top_p
+):
+    sampling = SamplingConfig(n=3, temperature=temperature, top_p=top_p, max_new_tokens=12, seed=5)
+    completions = random_engine.generate(_prompts()[:2], sampling)
+    for completion in completions:
+        for sample in completion.samples:
+            assert sample.logprobs is not None and len(sample.logprobs) == len(sample.token_ids)
+            expected = _full_logprobs(random_engine, completion, sample, temperature=temperature, top_p=top_p)
+            assert list(sample.logprobs) == pytest.approx(expected, abs=2e-4)
+            assert all(value <= 0 for value in sample.logprobs)
+
+
+def test_log_probs_follow_the_cut_at_a_stop_string(taught_engine):
+    sampling = SamplingConfig(n=2, max_new_tokens=24, stop=("boxed",), seed=1)
+    [completion] = taught_engine.generate(
+        [build_prompt(question=SEVEN_QUESTIONS[0], domain="math")], sampling
+    )
+    for sample in completion.samples:
+        assert sample.finish_reason == "stop" and len(sample.logprobs) == len(sample.token_ids)

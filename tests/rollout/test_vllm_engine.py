@@ -10,7 +10,7 @@ import pytest
 from srpo.errors import InputError, MissingDependencyError
 from srpo.rollout import SamplingConfig, create_engine, engine_config
 from srpo.rollout.prompts import build_prompt
-from srpo.rollout.vllm_engine import VLLMEngineConfig
+from srpo.rollout.vllm_engine import VLLMEngineConfig, prompt_seed, sampled_logprobs
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 needs_vllm = pytest.mark.skipif(
@@ -48,3 +48,53 @@ def test_vllm_generates_n_samples_with_the_same_shapes(taught_model):
         )
     assert [s.text for s in completion.samples] == ["The answer is \\boxed{7}."] * 3
     assert all(s.finish_reason == "stop" and s.token_count == len(s.token_ids) for s in completion.samples)
+
+
+# ------------------------------------------------------------------ without vLLM installed
+
+
+def test_llm_asks_for_the_log_probs_of_what_it_samples():
+    assert VLLMEngineConfig(model="m").llm_kwargs()["logprobs_mode"] == "processed_logprobs"
+    assert VLLMEngineConfig(model="m", in_process=True).in_process
+
+
+def test_each_prompt_of_a_call_gets_its_own_seed():
+    seeds = [prompt_seed(7, index) for index in range(1000)]
+    assert len(set(seeds)) == 1000 and all(0 <= seed < 2**31 - 1 for seed in seeds)
+    assert seeds == [prompt_seed(7, index) for index in range(1000)]  # the same call, the same seeds
+    assert prompt_seed(8, 0) != prompt_seed(7, 0) and prompt_seed(None, 3) is None
+
+
+def test_sampled_log_probs_follow_the_tokens():
+    class Logprob:
+        def __init__(self, value: float) -> None:
+            self.logprob = value
+
+    positions = [{5: Logprob(-0.5), 9: Logprob(-3.0)}, {2: Logprob(-0.25)}]  # the sampled token and others
+    assert sampled_logprobs((5, 2), positions) == (-0.5, -0.25)
+    assert sampled_logprobs((5, 2), None) is None
+    assert sampled_logprobs((5, 2, 4), positions) is None  # never misaligned
+
+
+@needs_vllm
+def test_vllm_returns_the_log_probs_it_sampled_with(taught_model):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    prompt = build_prompt(question="Flip a coin: 7 or 8?", domain="math")
+    sampling = SamplingConfig(n=4, temperature=0.7, max_new_tokens=12, seed=5)
+    config = engine_config(
+        "vllm", model=str(taught_model), dtype="float32", enforce_eager=True, in_process=True
+    )
+    with create_engine(config) as engine:
+        [completion] = engine.generate([prompt], sampling)
+    model = AutoModelForCausalLM.from_pretrained(taught_model, dtype=torch.float32)
+    for sample in completion.samples:
+        assert sample.logprobs is not None and len(sample.logprobs) == len(sample.token_ids)
+        ids = torch.tensor([completion.prompt_token_ids + sample.token_ids])
+        with torch.no_grad():
+            logits = model(ids).logits[0, len(completion.prompt_token_ids) - 1 : -1] / sampling.temperature
+        expected = torch.log_softmax(logits.float(), -1).gather(-1, torch.tensor(sample.token_ids)[:, None])[
+            :, 0
+        ]
+        assert torch.allclose(torch.tensor(sample.logprobs), expected, atol=1e-3)

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from srpo.sandbox import Limits, SandboxPool, ScriptRun
+from srpo.sandbox import Limits, SandboxOptions, SandboxPool, ScriptRun
 from srpo.verify.code import CodeGrade, CodeItem, grade_code
 
 # Short enough that the loop and bomb tests take about a second each.
 FAST = Limits(timeout_s=1.0, total_timeout_s=3.0, memory_mb=512, max_processes=16, max_output_kb=256,
               max_file_mb=8)  # fmt: skip
+# The weakest level, explicitly allowed (the default minimum, bwrap, refuses it).
+RLIMITS_ONLY = SandboxOptions(level="rlimits", min_isolation="rlimits")
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from srpo.sandbox import Limits, SandboxOptions, SandboxPool, ScriptRun, WeakIsolationWarning
+from srpo.sandbox import Limits, SandboxPool, ScriptRun, WeakIsolationWarning
 
-from .conftest import FAST, assert_contained, grade
+from .conftest import FAST, RLIMITS_ONLY, assert_contained, grade
 
 TWO_ASSERTS = {
     "type": "assert",
@@ -66,7 +66,7 @@ def test_killing_the_harness_fails_and_the_sandbox_recovers(pool):
 
 def test_killing_an_unprotected_harness_is_caught_by_srpo():
     # Without a PID namespace the zygote can really be killed: the run fails, the sandbox restarts.
-    with pytest.warns(WeakIsolationWarning), SandboxPool(1, SandboxOptions(level="rlimits")) as weak:
+    with pytest.warns(WeakIsolationWarning), SandboxPool(1, RLIMITS_ONLY) as weak:
         graded = grade(weak, "import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n",
                        TWO_ASSERTS)  # fmt: skip
         assert graded.reward == 0.0 and graded.status == "runtime_error"
@@ -202,7 +202,7 @@ def test_a_failing_assert_does_not_stop_the_count(pool):
 def test_a_stopped_harness_is_killed_and_replaced_by_srpo():
     # Without a PID namespace a program can freeze its harness; srpo's own deadline still holds.
     limits = Limits(timeout_s=1.0, total_timeout_s=1.0)
-    with pytest.warns(WeakIsolationWarning), SandboxPool(1, SandboxOptions(level="rlimits")) as weak:
+    with pytest.warns(WeakIsolationWarning), SandboxPool(1, RLIMITS_ONLY) as weak:
         started = time.monotonic()
         source = "import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGSTOP)\n    return x * x\n"
         graded = grade(weak, source, TWO_ASSERTS, limits)

@@ -19,7 +19,7 @@ from srpo.sandbox import (
 )
 from tests.helpers import run_cli
 
-from .conftest import FAST, grade
+from .conftest import FAST, RLIMITS_ONLY, grade
 
 SQUARE_TESTS = [
     {"type": "stdio", "cases": [{"input": "3\n", "output": "9\n"}]},
@@ -47,7 +47,7 @@ def test_every_level_available_here_grades_all_formats_and_reports_itself(level)
         pytest.skip(f"{level} does not run here: {error}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WeakIsolationWarning)
-        pool = SandboxPool(1, SandboxOptions(level=level))
+        pool = SandboxPool(1, SandboxOptions(level=level, min_isolation=level))
     with pool:
         for tests in SQUARE_TESTS:
             graded = grade(pool, SQUARE, tests)
@@ -59,7 +59,7 @@ def test_every_level_available_here_grades_all_formats_and_reports_itself(level)
 
 def test_weaker_levels_warn_loudly():
     with pytest.warns(WeakIsolationWarning, match="rlimits"):
-        SandboxPool(1, SandboxOptions(level="rlimits")).close()
+        SandboxPool(1, RLIMITS_ONLY).close()
 
 
 def test_an_impossible_level_is_refused_with_the_reason():
@@ -94,7 +94,7 @@ def test_doctor_prints_the_level_and_what_the_probe_saw():
 
 
 def test_doctor_json_and_a_named_level():
-    result = run_cli("doctor", "--level", "rlimits", "--format", "json")
+    result = run_cli("doctor", "--level", "rlimits", "--min-isolation", "rlimits", "--format", "json")
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert found["level"] == "rlimits" and found["checks"]["environment"] == "clean"

@@ -123,9 +123,15 @@ def test_metrics_cover_rewards_lengths_loss_and_timings(runs):
     keys = {"reward/mean", "reward/std", "reward/math/mean", "frac_reward_zero_std", "response_length/mean",
             "response_length/max", "response_length/clipped_ratio", "clip_fraction", "kl", "entropy",
             "grad_norm", "learning_rate", "resample/kept", "resample/dropped", "stage", "samples_per_s",
-            "tokens_per_s", "time/generate_s", "time/reward_s", "time/train_s", "time/write_s", "loss"}  # fmt: skip
+            "tokens_per_s", "time/generate_s", "time/reward_s", "time/train_s", "time/write_s", "loss",
+            "accuracy/mean", "accuracy/math", "accuracy/code", "response_length/math/mean",
+            "response_length/code/mean", "response_length/correct/mean", "response_length/wrong/mean",
+            "sampling/logp_diff/mean", "sampling/logp_diff/max", "sampling/is_ratio/mean",
+            "sampling/is_capped_frac", "sampling/is_masked_frac"}  # fmt: skip
     for line in lines:
         assert keys <= set(line)
+        assert line["accuracy/mean"] == pytest.approx(line["reward/mean"])  # no format bonus here
+        assert line["sampling/logp_diff/mean"] < 1e-4  # the transformers engine samples the policy
         assert 0 <= line["frac_reward_zero_std"] <= 1 and line["learning_rate"] == pytest.approx(1e-4)
         assert line["time/generate_s"] + line["time/train_s"] <= line["time/step_s"]
         assert line["optimiser_steps"] == 2
@@ -164,8 +170,13 @@ def test_resume_continues_with_the_same_epochs_and_losses(runs):
     cut_lines = read_jsonl(runs["resumed"].output_dir / "metrics.jsonl")[:6]
     assert [line["step"] for line in cut_lines] == [1, 2, 3, 4, 5, 6]  # step 3 once, not twice
     for ours, theirs in zip(cut_lines, full_lines, strict=True):
-        for key in ("loss", "grad_norm", "kl", "entropy", "reward/mean"):
+        for key in ("loss", "grad_norm", "kl", "entropy", "reward/mean", "accuracy/mean"):
             assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-9), (ours["step"], key)
+        assert set(ours) == set(theirs)  # the same keys before and after the resume
+        resample = sorted(key for key in theirs if key.startswith("resample/"))
+        assert len(resample) == 8 and [ours[k] for k in resample] == [theirs[k] for k in resample], ours[
+            "step"
+        ]
     assert any(abs(line["loss"]) > 1e-6 for line in full_lines)  # the comparison is not of zeros
     with catalog.reader() as con:
         assert next_epoch_plan(con, "cut").problems == next_epoch_plan(con, "full").problems

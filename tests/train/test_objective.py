@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ import torch
 from srpo.train.config import ObjectiveConfig
 from srpo.train.objective import (
     group_advantages,
+    importance_weights,
     micro_batch_loss,
     normaliser,
     overlong_adjusted,
@@ -123,3 +125,78 @@ def test_masked_tokens_do_not_count():
         divide_by=normaliser([1, 3], [1.0, 0.0], "token", constant_length=1),
     )
     assert parts.loss.item() == pytest.approx(2.0) and parts.tokens == 1
+
+
+def test_extreme_log_probs_at_masked_positions_keep_the_loss_and_gradient_finite():
+    """A masked position's log-prob far below -88 (exp overflows float32) with a KL term."""
+    config = ObjectiveConfig(kl_coef=0.05)
+    logprobs = torch.tensor([[-0.5, -1000.0, -3e4], [-0.2, -0.1, -1e9]], requires_grad=True)
+    reference = torch.tensor([[-0.4, 0.0, 0.0], [-0.3, -0.2, 0.0]])
+    mask = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    parts = micro_batch_loss(
+        logprobs, logprobs.detach(), torch.tensor([1.0, -1.0]), mask, config, divide_by=3.0,
+        ref_logprobs=reference,
+    )  # fmt: skip
+    parts.loss.backward()
+    assert torch.isfinite(parts.loss) and math.isfinite(parts.kl_sum)
+    assert torch.isfinite(logprobs.grad).all() and (logprobs.grad[mask == 0] == 0).all()
+    expected_kl = sum(math.exp(r - p) - (r - p) - 1 for r, p in ((-0.4, -0.5), (-0.3, -0.2), (-0.2, -0.1)))
+    assert parts.kl_sum == pytest.approx(expected_kl, rel=1e-5)
+
+
+def test_extreme_unmasked_log_ratios_are_clamped_not_infinite():
+    config = ObjectiveConfig(kl_coef=0.1)
+    logprobs = torch.tensor([[-500.0, 0.0]], requires_grad=True)
+    losses, _, _, kl = token_losses(
+        logprobs, torch.zeros(1, 2), torch.tensor([1.0]), config, torch.zeros(1, 2)
+    )
+    losses.sum().backward()
+    assert torch.isfinite(losses).all() and torch.isfinite(logprobs.grad).all()
+    assert kl[0, 0].item() == pytest.approx(10.0)  # k3 at most 10, as verl bounds it
+
+
+def test_truncated_importance_weights_and_their_statistics():
+    config = ObjectiveConfig(importance_sampling_cap=2.0)
+    trainer = torch.tensor([[-1.0, -1.0, -1.0], [-2.0, -2.0, 0.0]])
+    # ratios: 3 (capped at 2), 0.5, 1 | 1, e^0.1; the third token of row 2 is padding
+    engine = torch.tensor([[-1.0 - math.log(3), -1.0 + math.log(2), -1.0], [-2.0, -2.1, -50.0]])
+    mask = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
+    found = importance_weights(trainer, engine, mask, torch.tensor([True, True]), config)
+    expected = [[2.0, 0.5, 1.0], [1.0, math.exp(0.1), 1.0]]
+    assert found.weights.tolist() == [pytest.approx(row, rel=1e-5) for row in expected]
+    assert (found.tokens, found.capped, found.masked) == (5, 1, 0)
+    assert found.diff_sum == pytest.approx(math.log(3) + math.log(2) + 0.1, rel=1e-5)
+    assert found.diff_max == pytest.approx(math.log(3), rel=1e-5)
+    assert found.ratio_sum == pytest.approx(2 + 0.5 + 1 + 1 + math.exp(0.1), rel=1e-5)
+    # A row without engine log-probs keeps weight 1 and stays out of the statistics.
+    partial = importance_weights(trainer, engine, mask, torch.tensor([False, True]), config)
+    assert partial.weights[0].tolist() == [1.0, 1.0, 1.0] and partial.tokens == 2
+    # Off: the statistics are the same, the applied weights all 1.
+    off = importance_weights(
+        trainer, engine, mask, torch.tensor([True, True]), replace(config, importance_sampling=False)
+    )
+    assert (off.weights == 1).all() and off.ratio_sum == found.ratio_sum
+
+
+def test_sequences_outside_the_geometric_mean_bounds_are_rejected():
+    config = ObjectiveConfig(importance_sampling_mask_below=0.5, importance_sampling_mask_above=2.0)
+    trainer = torch.zeros(3, 2)
+    # geometric means: e^-1 (below 0.5), e^0.05 (kept), e^1 (above 2)
+    engine = torch.tensor([[1.0, 1.0], [-0.1, 0.0], [-1.0, -1.0]])
+    mask = torch.ones(3, 2)
+    found = importance_weights(trainer, engine, mask, torch.ones(3, dtype=torch.bool), config)
+    assert found.weights[0].tolist() == [0.0, 0.0] and found.weights[2].tolist() == [0.0, 0.0]
+    assert found.weights[1].tolist() == pytest.approx([math.exp(0.1), 1.0])
+    assert found.masked == 4
+
+
+def test_importance_weights_scale_the_surrogate_not_the_kl():
+    config = ObjectiveConfig(kl_coef=0.5)
+    logprobs = torch.tensor([[math.log(0.5)]])
+    reference = torch.tensor([[math.log(0.25)]])
+    plain, _, _, kl = token_losses(logprobs, logprobs, torch.tensor([2.0]), config, reference)
+    weighted, _, _, _ = token_losses(
+        logprobs, logprobs, torch.tensor([2.0]), config, reference, is_weights=torch.tensor([[0.25]])
+    )
+    assert plain.item() == pytest.approx(-2.0 + 0.5 * kl.item())
+    assert weighted.item() == pytest.approx(-0.5 + 0.5 * kl.item())

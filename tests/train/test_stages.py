@@ -20,24 +20,30 @@ def test_moving_average_and_slope_on_hand_numbers():
 
 def test_switch_after_a_number_of_steps():
     switch = StageSwitch(StageConfig(switch_after_steps=3))
-    assert [switch.observe(stage=1, step=s, mean_reward=0.5) for s in (1, 2, 3)] == [None, None, "steps"]
-    assert switch.observe(stage=2, step=4, mean_reward=0.5) is None  # stage 2 is final
+    assert [switch.observe(stage=1, step=s, accuracy=0.5) for s in (1, 2, 3)] == [None, None, "steps"]
+    assert switch.observe(stage=2, step=4, accuracy=0.5) is None  # stage 2 is final
 
 
-def test_switch_when_the_reward_plateaus():
+def test_switch_when_the_accuracy_plateaus():
     switch = StageSwitch(StageConfig(plateau_window=3, plateau_slope=0.01))
     rising = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
-    assert [switch.observe(stage=1, step=i + 1, mean_reward=r) for i, r in enumerate(rising)] == [None] * 6
+    assert [switch.observe(stage=1, step=i + 1, accuracy=r) for i, r in enumerate(rising)] == [None] * 6
     flat = [0.6, 0.6, 0.6, 0.6]  # moving averages 0.5, 0.5667, 0.6, 0.6 ... slope falls under 0.01
-    decisions = [switch.observe(stage=1, step=7 + i, mean_reward=r) for i, r in enumerate(flat)]
+    decisions = [switch.observe(stage=1, step=7 + i, accuracy=r) for i, r in enumerate(flat)]
     assert decisions == [None, None, None, "plateau"]
 
 
 def test_min_steps_and_state_round_trip():
     config = StageConfig(plateau_window=2, plateau_slope=0.01, min_steps=5)
     switch = StageSwitch(config)
-    decisions = [switch.observe(stage=1, step=s, mean_reward=0.5) for s in range(1, 6)]
+    decisions = [switch.observe(stage=1, step=s, accuracy=0.5) for s in range(1, 6)]
     assert decisions == [None, None, None, None, "plateau"]
     copy = StageSwitch(config)
     copy.restore(switch.state())
-    assert copy.stage1_rewards == switch.stage1_rewards
+    assert copy.stage1_accuracy == switch.stage1_accuracy
+
+
+def test_a_checkpoint_of_an_earlier_srpo_restores_its_stage_one_values():
+    switch = StageSwitch(StageConfig(plateau_window=2))
+    switch.restore({"stage1_rewards": [0.25, 0.5]})  # what checkpoints stored before accuracy
+    assert switch.stage1_accuracy == [0.25, 0.5]

@@ -80,13 +80,19 @@ def test_train_command_runs_resumes_and_refuses_bad_input(taught_model, tmp_path
 @pytest.mark.parametrize(
     "overrides",
     [
-        ("deepspeed.zero_stage=0",),
-        ("deepspeed.zero_stage=3",),
-        ("deepspeed.dtype=bfloat16", "deepspeed.zero_stage=1"),
+        ("deepspeed.zero_stage=0", "deepspeed.gradient_checkpointing=true"),
+        ("deepspeed.zero_stage=3", "deepspeed.gradient_checkpointing=true"),
+        ("deepspeed.dtype=bfloat16", "deepspeed.zero_stage=1", "deepspeed.gradient_checkpointing=true"),
+        (
+            "deepspeed.zero_stage=2",
+            "deepspeed.gradient_checkpointing=true",
+            "deepspeed.offload_optimizer=true",
+        ),
     ],
-    ids=["zero0", "zero3", "bf16-zero1"],
+    ids=["zero0", "zero3", "bf16-zero1", "zero2-offload"],
 )
 def test_other_zero_stages_and_bf16_train(taught_model, tmp_path, overrides):
+    """Every ZeRO stage with gradient checkpointing, bf16, and optimiser offload (CPU Adam)."""
     from transformers import AutoModelForCausalLM
 
     catalog = make_catalog(tmp_path)
@@ -130,3 +136,31 @@ def test_two_processes_under_torchrun(taught_model, tmp_path):
     )
     assert all(count == 4 * problems for _, count, problems in per_step)
     assert [line["step"] for line in read_jsonl(tmp_path / "out" / "two" / "metrics.jsonl")] == [1, 2, 3]
+
+
+def test_checks_that_need_no_data_fail_before_the_catalog_is_touched(tiny_model, tmp_path):
+    """A base model's tokenizer (no chat template), a missing model folder and a bad setting are
+    refused before the catalog is opened or the config printed: the catalog here does not exist."""
+    import shutil
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    (base / "chat_template.jinja").unlink()
+    nowhere = ("--from-catalog", str(tmp_path / "none.duckdb"))
+    no_template = train_cli(*nowhere, "--model", str(base))
+    assert no_template.returncode == 1, no_template.stderr
+    assert "no chat template" in no_template.stderr and "--set prompt.kind=plain" in no_template.stderr
+    assert "catalog" not in no_template.stderr and "sampling:" not in no_template.stderr  # nothing else ran
+    assert len(no_template.stderr.strip().splitlines()) == 1
+
+    missing = train_cli(*nowhere, "--model", str(tmp_path / "no-model"))
+    assert missing.returncode == 2 and f"--model {tmp_path / 'no-model'}: no such folder" in missing.stderr
+    bad = train_cli(*nowhere, "--model", str(base), "--set", "sampling.n=1")
+    assert bad.returncode == 2 and "sampling.n (the group size) must be at least 2" in bad.stderr
+
+    # With the setting the error names, the checks pass and the next problem is the catalog.
+    plain = train_cli(*nowhere, "--model", str(base), "--set", "prompt.kind=plain")
+    assert (
+        plain.returncode == 1
+        and f"--from-catalog {tmp_path / 'none.duckdb'}: no catalog there" in plain.stderr
+    )

@@ -99,3 +99,6 @@ def test_code_and_math_items_share_one_batch_in_order(grader):
         "no_code",
     )
     assert "print(a + b)" in grades[0].extracted
+    # Every code grade names the isolation it ran under (bwrap, the default minimum).
+    assert (grades[0].isolation, grades[2].isolation, grades[3].isolation) == ("bwrap", "bwrap", "")
+    assert grades[1].isolation is None

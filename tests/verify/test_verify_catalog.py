@@ -116,5 +116,5 @@ def test_code_reference_solutions_run_in_the_sandbox(catalog):
     statuses = _statuses(catalog)
     assert report.checked == 3
     assert statuses["0"][0] == "verified"
-    assert statuses["1"] == ("wrong", "code.wrong: case 0: wrong output")  # 2*3 != 5
+    assert statuses["1"] == ("wrong", "code.wrong: case 0: wrong output (bwrap)")  # 2*3 != 5
     assert statuses["2"][0] == "unverifiable"

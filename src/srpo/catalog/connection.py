@@ -168,6 +168,9 @@ class Catalog:
             resolved.parent.mkdir(parents=True, exist_ok=True)
         catalog = cls(resolved, lock_timeout=lock_timeout)
         catalog._ensure_schema()
+        from srpo.catalog import spool  # the tables it writes are current only from here
+
+        spool.merge_pending(catalog)  # rollouts a training run left while the file was locked
         return catalog
 
     def _ensure_schema(self) -> None:

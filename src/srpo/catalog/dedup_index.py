@@ -92,7 +92,7 @@ def insert_fingerprints(
     con.register("srpo_buckets", pa.table({
         "domain": domains.take(owner),
         "band": pa.array(np.tile(np.arange(bands, dtype=np.int16), len(fingerprints))),
-        "bucket": pa.array(np.concatenate([np.asarray(f.buckets, dtype=np.uint64) for f in fingerprints])),
+        "bucket": pa.array(_bucket_column(fingerprints)),
         **{name: column.take(owner) for name, column in keys.items()},
     }))  # fmt: skip
     try:
@@ -110,6 +110,13 @@ def insert_fingerprints(
         con.unregister("srpo_buckets")
 
 
+def _bucket_column(fingerprints: Sequence[Fingerprint]) -> Any:
+    """Every fingerprint's buckets, one after the other (one numpy call, not one per fingerprint)."""
+    import numpy as np
+
+    return np.array([f.buckets for f in fingerprints], dtype=np.uint64).ravel()
+
+
 def _register_probes(con: duckdb.DuckDBPyConnection, fingerprints: Sequence[Fingerprint]) -> None:
     import numpy as np
     import pyarrow as pa
@@ -125,7 +132,7 @@ def _register_probes(con: duckdb.DuckDBPyConnection, fingerprints: Sequence[Fing
     con.register("srpo_probe_bands", pa.table({
         "ord": pa.array(owner), "domain": domains.take(pa.array(owner)),
         "band": pa.array(np.tile(np.arange(bands, dtype=np.int16), len(fingerprints))),
-        "bucket": pa.array(np.concatenate([np.asarray(f.buckets, dtype=np.uint64) for f in fingerprints])),
+        "bucket": pa.array(_bucket_column(fingerprints)),
     }))  # fmt: skip
 
 

@@ -1,10 +1,11 @@
 """The `runs` table: difficulty and training runs, their settings, status and position.
 
-A run is one row: its kind (`difficulty` or `train`), the model, the settings as JSON, its
-status (running, completed, failed, interrupted) and notes. A training run also records where
-it stands (stage, epoch, step, latest checkpoint) and the step and reason of its switch to
-stage 2; on resume, what was recorded after the checkpoint being resumed is forgotten (those
-samples came from weights that were not saved).
+A run is one row: its kind (`difficulty`, `train`, or a peer trainer's: `trl`, `verl`,
+`openrlhf`), the model, the settings as JSON, its status (running, completed, failed,
+interrupted) and notes. A training run also records where it stands (stage, epoch, step,
+latest checkpoint) and the step and reason of its switch to stage 2; on resume, what was
+recorded after the checkpoint being resumed is forgotten (those samples came from weights that
+were not saved).
 
 Every function takes a connection from `Catalog.writer()` (writes) or `Catalog.reader()`
 (reads); the caller keeps the transaction short. Covers: the SQL. Does not cover: the samples
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from srpo.catalog import rollouts
 from srpo.catalog.records import utcnow
 
 if TYPE_CHECKING:
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 
 TRAIN_KIND = "train"
 DIFFICULTY_KIND = "difficulty"
+PEER_TRAINER_KINDS = ("trl", "verl", "openrlhf")
+"""Training runs of other trainers, recorded by `srpo.integrations`: rollouts and epochs like
+srpo-train's, so history resampling and `srpo-curate query --next-epoch` work on them too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +129,12 @@ def forget_after(con: duckdb.DuckDBPyConnection, run_id: str, *, step: int, epoc
     """Delete the run's rollouts of steps after `step`, the epochs started after `epoch` and a
     stage switch after `step`: they came from weights newer than the checkpoint being resumed.
     Returns the number of rollouts deleted."""
-    deleted = con.execute(
-        "SELECT count(*) FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step]
-    ).fetchall()[0][0]
-    con.execute("DELETE FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step])
+    [(deleted, first_epoch)] = con.execute(
+        "SELECT count(*), min(epoch) FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step]
+    ).fetchall()
+    if deleted:
+        con.execute("DELETE FROM rollouts WHERE run_id = ? AND step > ?", [run_id, step])
+        rollouts.recount_groups(con, run_id, from_epoch=first_epoch)
     con.execute("DELETE FROM epoch_problems WHERE run_id = ? AND epoch > ?", [run_id, epoch])
     con.execute(
         "UPDATE runs SET stage_switch_step = NULL, stage_switch_reason = NULL "

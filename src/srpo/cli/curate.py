@@ -14,9 +14,10 @@ import typer
 from srpo.cli.app import check_choice, run_app, set_debug, split_list
 from srpo.cli.difficulty import difficulty
 from srpo.cli.doctor import doctor
-from srpo.cli.options import CatalogOpt, ConfigOpt, FormatOpt, OutputOpt, SetOpt, SummaryFormatOpt
+from srpo.cli.options import CatalogOpt, ConfigOpt, OutputOpt, SetOpt, SummaryFormatOpt
 from srpo.cli.output import OUTPUT_FORMATS
 from srpo.cli.progress import RichReporter
+from srpo.cli.report import report
 from srpo.cli.verify import grade, verify
 
 app = typer.Typer(
@@ -81,7 +82,8 @@ def ingest(
         str | None,
         typer.Option(
             help="Register SOURCE as benchmark NAME (e.g. math500): kept for evaluation, and "
-            "training problems that leak it are rejected, now and in later ingests."
+            "training problems that leak it are rejected, now and in later ingests. Also turns "
+            "a source already ingested as training data into a benchmark."
         ),
     ] = None,
     config: ConfigOpt = None,
@@ -115,6 +117,49 @@ def ingest(
     print_ingest_report(report, as_json=output_format == "json")
     if strict and report.counts.rows_invalid:
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------- benchmark
+
+
+@app.command()
+def benchmark(
+    source: Annotated[
+        str, typer.Argument(help="A source already in the catalog (its name, as stats lists it).")
+    ],
+    name: Annotated[
+        str,
+        typer.Option("--name", help="Benchmark name: lowercase letters, digits, '-' or '_' (e.g. math500)."),
+    ],
+    split: Annotated[
+        str | None,
+        typer.Option(help="Only these splits of SOURCE, comma-separated (e.g. test). Default: all."),
+    ] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    output_format: SummaryFormatOpt = "table",
+    catalog: CatalogOpt = None,
+) -> None:
+    """Turn a source already in the catalog into benchmark NAME, as `ingest --benchmark` would.
+
+    Its problems are kept for evaluation only (what training cleaning decided about them no longer
+    applies), and every training problem that leaks one of them is rejected (`decontam.NAME`),
+    including copies that were duplicates of them.
+    """
+    from dataclasses import asdict
+
+    from srpo.catalog import Catalog
+    from srpo.cli.summaries import print_benchmark_report
+    from srpo.config import load_config
+    from srpo.curate.benchmarks import make_benchmark
+    from srpo.curate.config import CleaningConfig
+
+    check_choice("--format", output_format, ("table", "json"))
+    cleaning = load_config(CleaningConfig, config, overrides or ())
+    report = make_benchmark(
+        Catalog.open(catalog), name=name, source=source, splits=split_list(split) or None, config=cleaning
+    )
+    print_benchmark_report(asdict(report), as_json=output_format == "json")
 
 
 # ------------------------------------------------------------------------------------- clean
@@ -185,18 +230,41 @@ def query(
             help="Show the problems srpo-train's next epoch of this run trains on (history resampling).",
         ),
     ] = None,
-    output_format: FormatOpt = "",
+    behaviour: Annotated[
+        str | None,
+        typer.Option(
+            "--behaviour",
+            metavar="RUN_ID",
+            help="Reasoning behaviour of a run's stored responses per epoch (or behaviour.window_steps): "
+            "share showing recheck, hesitation, exploration, code_check, mean tokens with and without. "
+            "Patterns: --config / --set behaviour.<name>=[...].",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, jsonl, csv or parquet. Default: what -o's extension names (.jsonl, .csv, "
+            ".parquet), else jsonl with -o (exports: the format their trainer reads), else table. "
+            "A --format that contradicts -o's extension is an error.",
+        ),
+    ] = "",
     output: OutputOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Select problems by their status, or run SQL, and print or export them."""
     from srpo.catalog import Catalog
     from srpo.catalog.queries import ProblemFilter
-    from srpo.cli.summaries import export_problems, show_problems, show_sql
+    from srpo.cli.summaries import export_format, export_problems, output_format_for, show_problems, show_sql
 
-    fmt = output_format or ("jsonl" if output is not None else "table")
-    if export is None:
-        check_choice("--format", fmt, OUTPUT_FORMATS)
+    if export is not None:
+        fmt = export_format(export, output_format or None, output)
+    else:
+        default = "jsonl" if output is not None else "table"
+        fmt = output_format_for(output_format or None, output, default=default, allowed=OUTPUT_FORMATS)
     problem_filter = ProblemFilter(
         domains=split_list(domain), sources=split_list(source), splits=split_list(split),
         status=status, reasons=split_list(reason), verify_statuses=split_list(verify_status),
@@ -208,10 +276,17 @@ def query(
             from srpo.cli.summaries import show_next_epoch
 
             show_next_epoch(con, next_epoch, fmt=fmt, output=output, limit=limit)
+        elif behaviour is not None:
+            from srpo.cli.summaries import show_behaviour
+            from srpo.config import load_config
+            from srpo.report.config import ReportConfig
+
+            settings = load_config(ReportConfig, config, overrides or ()).behaviour
+            show_behaviour(con, behaviour, settings, fmt=fmt, output=output, limit=limit)
         elif sql is not None:
             show_sql(con, sql, fmt=fmt, output=output, limit=limit)
         elif export is not None:
-            export_problems(con, problem_filter, target=export, fmt=output_format or None, output=output)
+            export_problems(con, problem_filter, target=export, fmt=fmt, output=output)
         else:
             show_problems(con, problem_filter, fmt=fmt, output=output, columns=split_list(columns))
 
@@ -237,6 +312,7 @@ app.command()(verify)
 app.command()(grade)
 app.command()(doctor)
 app.command()(difficulty)
+app.command()(report)
 
 
 def main() -> None:

@@ -34,7 +34,6 @@ SetOpt = Annotated[
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, jsonl, csv or parquet.")]
 SummaryFormatOpt = Annotated[str, typer.Option("--format", "-f", help="Summary as table or json.")]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)

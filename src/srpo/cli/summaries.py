@@ -15,8 +15,40 @@ if TYPE_CHECKING:
 
     from srpo.catalog.queries import ProblemFilter, Result
     from srpo.curate.ingest import IngestReport
+    from srpo.report.config import BehaviourConfig
 
 DEFAULT_TABLE_LIMIT = 20
+# What a file name says it holds: `-o train.parquet` is Parquet, whatever else the command chose.
+EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+                     ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
+
+
+def output_format_for(
+    given: str | None,
+    output: Path | None,
+    *,
+    default: str,
+    allowed: tuple[str, ...],
+    chooser: str = "--format",
+) -> str:
+    """The format to write: `--format` if given, else the one `-o`'s extension names, else
+    `default`. A `--format` (or an export, `chooser`) that contradicts the extension is an error
+    naming both, so no file is ever written in a format other than its name says."""
+    implied = EXTENSION_FORMATS.get(output.suffix.lower()) if output is not None else None
+    if given == "table" and output is not None:
+        raise InputError(f"--format table prints to the terminal; -o {output} needs jsonl, csv or parquet")
+    if given and implied and given != implied:
+        raise InputError(
+            f"-o {output}: the name says {implied} but --format is {given}; "
+            f"pass --format {implied} or name the file *.{given}"
+        )
+    chosen = given or implied or default
+    if chosen not in allowed:
+        if given:
+            scope = "" if chooser == "--format" else f" with {chooser}"
+            raise InputError(f"--format must be one of {', '.join(allowed)}{scope}, got {given!r}")
+        raise InputError(f"{chooser} writes {' or '.join(allowed)}, but -o {output} names a {chosen} file")
+    return chosen
 
 
 def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
@@ -44,11 +76,13 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
     print_table(rows, ["", "count"])
     _print_stage_reasons(report.stage_counts)
     if report.benchmark:
-        bench = report.benchmark
-        contaminated = ", ".join(f"{k} {v}" for k, v in bench["contaminated"].items()) or "none"
+        print_benchmark_report(report.benchmark)
+    if report.looks_like:
+        known = report.looks_like
         out.print(
-            f"benchmark {bench['name']}: {bench['problems']} problems registered; "
-            f"{bench['rechecked']} training problems re-checked, newly rejected: {contaminated}",
+            f"note: {report.source} looks like {known['looks_like']}, a well-known evaluation set, and was "
+            "stored as training problems. To keep it for evaluation only (and reject its copies in "
+            f"training data), run:\n  {known['command']}",
             markup=False,
         )
     if report.invalid_examples:
@@ -56,6 +90,19 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
         console.print(f"first invalid rows ({counts.rows_invalid} in all):")
         for example in report.invalid_examples:
             console.print(f"  {example}", markup=False)
+
+
+def print_benchmark_report(bench: dict, *, as_json: bool = False) -> None:
+    """One line: the benchmark registered, the training problems re-checked and rejected."""
+    if as_json:
+        print(json.dumps(bench, default=str))
+        return
+    contaminated = ", ".join(f"{k} {v}" for k, v in bench["contaminated"].items()) or "none"
+    stdout().print(
+        f"benchmark {bench['name']}: {bench['problems']} problems registered; "
+        f"{bench['rechecked']} training problems re-checked, newly rejected: {contaminated}",
+        markup=False,
+    )
 
 
 def _print_stage_reasons(stage_counts: dict) -> None:
@@ -137,18 +184,17 @@ def export_problems(
     problem_filter: ProblemFilter,
     *,
     target: str,
-    fmt: str | None,
+    fmt: str,
     output: Path | None,
 ) -> None:
+    """Write kept problems (unless the filter says otherwise) in `target`'s shape; `fmt` comes
+    from `export_format`."""
     from dataclasses import replace
 
     from srpo.catalog.queries import select_problems
     from srpo.cli.output import rows_from_dicts
-    from srpo.curate.export import DEFAULT_FORMAT, EXPORTS, NEEDED_COLUMNS, export_rows
+    from srpo.curate.export import NEEDED_COLUMNS, export_rows
 
-    check_choice("--export", target, EXPORTS)
-    fmt = fmt or DEFAULT_FORMAT[target]
-    check_choice("--format", fmt, ("jsonl", "parquet"))
     if problem_filter.status is None:
         problem_filter = replace(problem_filter, status="kept")
     rows = select_problems(con, problem_filter, NEEDED_COLUMNS).table.to_pylist()
@@ -156,22 +202,40 @@ def export_problems(
     if fmt == "jsonl":
         write_jsonl(shaped, output)
     elif not shaped:
-        raise InputError("no problems match: nothing to export")
+        raise InputError(f"--export {target}: no problems match the filters, so no parquet file to write")
     else:
         write_arrow(rows_from_dicts(shaped), fmt=fmt, output=output)
     if output is not None:
         stderr().print(f"wrote {len(shaped)} {target} rows to {output}")
 
 
+def export_format(target: str, given: str | None, output: Path | None) -> str:
+    """An export's format: `--format`, else `-o`'s extension, else the one its trainer reads."""
+    from srpo.curate.export import DEFAULT_FORMAT, EXPORTS
+
+    check_choice("--export", target, EXPORTS)
+    return output_format_for(
+        given,
+        output,
+        default=DEFAULT_FORMAT[target],
+        allowed=("jsonl", "parquet"),
+        chooser=f"--export {target}",
+    )
+
+
 def show_stats(con: duckdb.DuckDBPyConnection, *, as_jsonl: bool) -> None:
     from srpo.catalog.queries import stats
+    from srpo.curate.benchmarks import benchmark_counts
 
     results = stats(con)
+    benchmarks = benchmark_counts(con)
     if as_jsonl:
         out = stdout()
         for name, result in results.items():
             for row in result.table.to_pylist():
                 out.print(json.dumps({"table": name, **row}, default=str), markup=False)
+        for row in benchmarks:
+            out.print(json.dumps({"table": "benchmarks", **row}, default=str), markup=False)
         return
     titles = {
         "sources": "problems by source",
@@ -184,6 +248,8 @@ def show_stats(con: duckdb.DuckDBPyConnection, *, as_jsonl: bool) -> None:
         rows = result.table.to_pylist()
         if rows:
             print_table(rows, result.table.column_names, title=titles[name])
+    if benchmarks:
+        print_table(benchmarks, list(benchmarks[0]), title="benchmarks (training problems each keeps out)")
     if not results["sources"].table.num_rows:
         stderr().print("the catalog holds no problems yet: run `srpo-curate ingest SOURCE`")
 
@@ -213,3 +279,45 @@ def show_next_epoch(
         markup=False,
     )
     _emit(Result(table, {c: "VARCHAR" for c in columns}), fmt=fmt, output=output)
+
+
+def show_behaviour(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    config: BehaviourConfig,
+    *,
+    fmt: str,
+    output: Path | None,
+    limit: int | None,
+) -> None:
+    """A run's reasoning behaviour per window (srpo.report.behaviour), and a summary line."""
+    import pyarrow as pa
+
+    from srpo.catalog.queries import Result
+    from srpo.report.behaviour import COLUMNS, behaviour_rows
+
+    rows = [row.as_dict() for row in behaviour_rows(con, run_id, config)]
+    most: dict[int, int] = {}
+    for row in rows:  # responses per window: the widest scope counted in it
+        most[row["window"]] = max(most.get(row["window"], 0), row["responses"])
+    per = "epoch" if config.window_steps is None else f"{config.window_steps}-step window"
+    stderr().print(
+        f"run {run_id}: {sum(most.values())} stored responses in {len(most)} {per}"
+        + ("s" if len(most) != 1 else "")
+        + ("" if rows else " (was logging.store_responses on?)"),
+        markup=False,
+    )
+    rows = rows[:limit]
+    if fmt == "table":
+        for row in rows:
+            row.pop("run_id")
+            row["share"] = round(row["share"], 3)
+            for key in ("mean_tokens_with", "mean_tokens_without"):
+                row[key] = None if row[key] is None else round(row[key], 1)
+        print_table(rows, [c for c in COLUMNS if c != "run_id"])
+        return
+    kinds = {"run_id": pa.string(), "behaviour": pa.string(), "scope": pa.string(), "share": pa.float64(),
+             "mean_tokens_with": pa.float64(), "mean_tokens_without": pa.float64()}  # fmt: skip
+    schema = pa.schema([(c, kinds.get(c, pa.int64())) for c in COLUMNS])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    _emit(Result(table, {c: "VARCHAR" for c in COLUMNS}), fmt=fmt, output=output)

@@ -105,15 +105,27 @@ def _step_printer(settings: dict[str, Any]):
         every = max(1, int(settings.get("logging", {}).get("print_every", 1)))
         if metrics["step"] % every:
             return
-        console.print(
-            f"step {metrics['step']} · epoch {metrics['epoch']} · stage {metrics['stage']} · "
-            f"reward {metrics['reward/mean']:.3f} · zero-std {metrics['frac_reward_zero_std']:.2f} · "
-            f"len {metrics['response_length/mean']:.1f} · loss {metrics['loss']:+.4f} · "
-            f"{metrics['samples_per_s']:.1f} samples/s · {metrics['time/step_s']:.2f} s",
-            markup=False,
-        )
+        console.print(step_line(metrics), markup=False)
 
     return show
+
+
+def step_line(metrics: dict[str, Any]) -> str:
+    """One step in one line: where, how well (reward, accuracy), how, how fast."""
+    parts = [
+        f"step {metrics['step']} · epoch {metrics['epoch']} · stage {metrics['stage']}",
+        f"reward {metrics['reward/mean']:.3f}",
+        f"acc {metrics['accuracy/mean']:.3f}",
+        f"zero-std {metrics['frac_reward_zero_std']:.2f}",
+        f"len {metrics['response_length/mean']:.1f}",
+        f"loss {metrics['loss']:+.4f}",
+    ]
+    if metrics.get("kl"):
+        parts.append(f"kl {metrics['kl']:.4f}")
+    if metrics.get("sampling/logp_diff/mean") is not None:  # the engine gave its log-probs
+        parts.append(f"logp diff {metrics['sampling/logp_diff/mean']:.2g}")
+    parts += [f"{metrics['samples_per_s']:.1f} samples/s", f"{metrics['time/step_s']:.2f} s"]
+    return " · ".join(parts)
 
 
 def _print_report(report: Any) -> None:

@@ -3,7 +3,10 @@
 `srpo-curate ingest FILE --benchmark NAME` stores FILE's problems with `benchmark = NAME`
 (cleaned but never filtered or deduplicated: they are evaluation data), indexes the word
 n-grams (13 by default) of each, and re-checks every training problem already in the catalog.
-From then on every ingest checks its new problems too.
+From then on every ingest checks its new problems too. A source ingested as training data can
+be turned into a benchmark the same way (or with `srpo-curate benchmark SOURCE --name NAME`):
+its rows lose what training cleaning decided about them (rejections other than missing fields,
+duplicate links), and training copies that were duplicates of them are rejected as leaks.
 
 A training problem is contaminated when it shares one n-gram with a benchmark problem whose
 numbers and operators it also contains, in order (a question shorter than the n-gram counts as
@@ -37,6 +40,10 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 RECHECK_BATCH = 5000
+# What a benchmark row keeps of training cleaning: a row without a question, gold or tests.
+_REQUIRED_REASONS = (
+    "('math.missing_question', 'code.missing_question', 'math.missing_answer', 'code.no_tests')"
+)
 
 
 def check_name(name: str) -> str:
@@ -226,32 +233,72 @@ def _index_benchmark(con: duckdb.DuckDBPyConnection, name: str, config: Cleaning
     return len(problems)
 
 
+def split_list(splits: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The splits a benchmark covers: None for all of its source; stored comma-joined."""
+    if splits is None or isinstance(splits, tuple):
+        return splits or None
+    return tuple(part for part in splits.split(",") if part) or None
+
+
+def _mark_rows(
+    con: duckdb.DuckDBPyConnection, name: str, source: str, splits: tuple[str, ...] | None
+) -> None:
+    """Make the source's rows benchmark NAME, as `ingest --benchmark` would have stored them:
+    training cleaning's rejections (but missing fields) and duplicate links no longer apply."""
+    con.execute(
+        f"""
+        UPDATE problems SET benchmark = ?,
+            clean_status = CASE WHEN reject_reason IN {_REQUIRED_REASONS} THEN clean_status ELSE 'kept' END,
+            reject_reason = CASE WHEN reject_reason IN {_REQUIRED_REASONS} THEN reject_reason END,
+            dup_of = NULL, contaminated_with = NULL, updated_at = ?
+        WHERE source = ? AND (? IS NULL OR list_contains(?, split))
+        """,
+        [name, utcnow(), source, list(splits) if splits else None, list(splits or ())],
+    )
+
+
 def register_benchmark(
     catalog: Catalog,
     *,
     name: str,
     source: str,
-    split: str | None,
+    split: str | tuple[str, ...] | None,
     config: CleaningConfig,
     recheck: bool = True,
 ) -> BenchmarkReport:
-    """Mark a source (optionally one split) as benchmark NAME, index it, re-check the catalog."""
+    """Mark a source (optionally some splits) as benchmark NAME, index it, re-check the catalog."""
     check_name(name)
+    splits = split_list(split)
     with catalog.writer() as con:
-        con.execute(
-            "UPDATE problems SET benchmark = ? WHERE source = ? AND (? IS NULL OR split = ?)",
-            [name, source, split, split],
-        )
+        _mark_rows(con, name, source, splits)
         count = _index_benchmark(con, name, config)
         con.execute("DELETE FROM benchmarks WHERE name = ?", [name])
         con.execute(
             "INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?, ?)",
-            [name, source, split, config.decontam.ngram, count, utcnow()],
+            [name, source, ",".join(splits) if splits else None, config.decontam.ngram, count, utcnow()],
         )
     report = BenchmarkReport(name=name, problems=count)
     if recheck:
         recheck_catalog(catalog, name=name, config=config, report=report)
+        _reject_leaked_duplicates(catalog, name, report)
     return report
+
+
+def _reject_leaked_duplicates(catalog: Catalog, name: str, report: BenchmarkReport) -> None:
+    """Training rows rejected as duplicates of a row that is now a benchmark problem, and found
+    to leak it, are rejected for the leak: their representative is no training problem anymore."""
+    reason = f"decontam.{name}"
+    with catalog.writer() as con:
+        [(moved,)] = con.execute(
+            """
+            UPDATE problems SET reject_reason = ?, updated_at = ?
+            WHERE benchmark IS NULL AND reject_reason LIKE 'dedup.%' AND contaminated_with IS NOT NULL
+              AND dup_of IN (SELECT problem_id FROM problems WHERE benchmark = ?)
+            """,
+            [reason, utcnow(), name],
+        ).fetchall()
+    if moved:
+        report.contaminated[reason] = report.contaminated.get(reason, 0) + moved
 
 
 def recheck_catalog(catalog: Catalog, *, name: str, config: CleaningConfig, report: BenchmarkReport) -> None:

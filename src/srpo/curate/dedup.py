@@ -115,18 +115,31 @@ class _Resolver:
     repoints: list[tuple[str, str]] = field(default_factory=list)
     replaced: dict[str, str] = field(default_factory=dict)  # superseded representative -> successor
     by_question: dict[tuple[str, str], list[Member]] = field(default_factory=lambda: defaultdict(list))
-    by_bucket: dict[tuple[str, int, int], list[Member]] = field(default_factory=lambda: defaultdict(list))
+    by_bucket: dict[str, list[dict[int, list[Member]]]] = field(default_factory=dict)
+    """Per domain, per band: bucket -> members (int keys: no tuple built per lookup)."""
+
+    def _bands(self, fingerprint: Fingerprint) -> list[dict[int, list[Member]]]:
+        tables = self.by_bucket.get(fingerprint.domain)
+        if tables is None:
+            tables = self.by_bucket[fingerprint.domain] = [{} for _ in fingerprint.buckets]
+        return tables
 
     def batch_candidates(self, fingerprint: Fingerprint) -> list[Member]:
         found = list(self.by_question.get((fingerprint.domain, fingerprint.question_key), ()))
-        for band, bucket in enumerate(fingerprint.buckets):
-            found.extend(self.by_bucket.get((fingerprint.domain, band, bucket), ()))
+        for table, bucket in zip(self._bands(fingerprint), fingerprint.buckets, strict=True):
+            members = table.get(bucket)
+            if members:
+                found.extend(members)
         return found
 
     def remember(self, member: Member, fingerprint: Fingerprint) -> None:
         self.by_question[(member.domain, member.question_key)].append(member)
-        for band, bucket in enumerate(fingerprint.buckets):
-            self.by_bucket[(member.domain, band, bucket)].append(member)
+        for table, bucket in zip(self._bands(fingerprint), fingerprint.buckets, strict=True):
+            members = table.get(bucket)
+            if members is None:
+                table[bucket] = [member]
+            else:
+                members.append(member)
 
     def resolve(self, member: Member, fingerprint: Fingerprint, candidates: list[Member]) -> None:
         matches = []

@@ -57,14 +57,15 @@ def select_files(
         files = [f for f in files if subset in Path(f.relpath).parts]
         if not files:
             raise HubError(
-                f"dataset {repo_id!r} has no subset {subset!r}; it has: {', '.join(subsets) or '(none)'}"
+                f"--subset {subset}: dataset {repo_id!r} has no such subset; "
+                f"it has: {', '.join(subsets) or '(none)'}"
             )
     elif len(subsets) > 1:
         raise HubError(f"dataset {repo_id!r} has several subsets ({', '.join(subsets)}): pass --subset")
     if split is not None:
         files = [f for f in files if split_from_path(f.relpath) == split]
         if not files:
-            raise HubError(f"dataset {repo_id!r} has no files for split {split!r}")
+            raise HubError(f"--split {split}: dataset {repo_id!r} has no files for that split")
     return files
 
 

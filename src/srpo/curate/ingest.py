@@ -26,6 +26,7 @@ from srpo.catalog.ratings import rate_from_source
 from srpo.curate import hub
 from srpo.curate.adapters import Adapter, detect_adapter, get_adapter
 from srpo.curate.batch import IngestPass, PassSettings
+from srpo.curate.benchmarks import notice, recognise
 from srpo.curate.config import CleaningConfig
 from srpo.curate.decontam import check_name, register_benchmark
 from srpo.curate.fingerprint import lsh_shape, remember_shape
@@ -112,6 +113,9 @@ class IngestReport:
     elapsed_s: float = 0.0
     benchmark: dict[str, Any] | None = None
     rated_from_source: int = 0
+    looks_like: dict[str, Any] | None = None
+    """Set when the source looks like a well-known evaluation set ingested as training data:
+    which one, and the command that keeps it for evaluation (see `curate.benchmarks`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,10 +230,11 @@ def use_index_settings(con: duckdb.DuckDBPyConnection, config: CleaningConfig) -
         dedup_index.set_setting(con, "dedup_index", {**wanted, "bands": bands, "rows": rows})
         return
     if {key: stored.get(key) for key in wanted} != wanted:
-        shown = {key: stored.get(key) for key in wanted}
+        shown = ", ".join(f"dedup.{key}={stored.get(key)}" for key in wanted)
+        asked = ", ".join(f"dedup.{key}={value}" for key, value in wanted.items())
         raise CatalogError(
-            f"the catalog's duplicate index was built with {shown}, not {wanted}: run "
-            "`srpo-curate clean` with the new settings to rebuild it, or keep the catalog's"
+            f"the catalog's duplicate index was built with {shown}, not {asked}: run "
+            "`srpo-curate clean` with the new settings to rebuild it, or keep the catalog's settings"
         )
     remember_shape(dedup_config.threshold, dedup_config.num_perm, (stored["bands"], stored["rows"]))
 
@@ -274,24 +279,52 @@ def ingest(catalog: Catalog, options: IngestOptions, *, reporter: Reporter | Non
     finally:
         reporter.stop()
     benchmark = None
-    if options.benchmark:
+    splits = tuple(sorted(run.splits))
+    if options.benchmark:  # this input's splits only: a source's train split may be stored already
         reporter.note(f"registering benchmark {options.benchmark} and re-checking the catalog against it")
         benchmark = register_benchmark(
-            catalog, name=options.benchmark, source=source, split=options.split, config=options.config
+            catalog, name=options.benchmark, source=source, split=splits or None, config=options.config
         )
     with catalog.writer() as con:
         run.counts.rows_added = ingests.rows_added_by(con, ingest_id)
+        if benchmark:  # rows stored earlier as training data were kept or rejected by its cleaning
+            [(run.counts.rows_kept, run.counts.rows_rejected)] = con.execute(
+                "SELECT count(*) FILTER (clean_status = 'kept'), count(*) FILTER (clean_status = 'rejected') "
+                "FROM problems WHERE benchmark = ?",
+                [options.benchmark],
+            ).fetchall()
         ingests.finish_ingest(
             con, ingest_id, status="completed", counts=run.counts, stage_counts=run.stage_counts()
         )
         rated = rate_from_source(con, source, **_rule_bounds(rule)) if rule else 0
+        looks_like = (
+            None if options.benchmark else _looks_like(con, source, adapter.name, resolved, set(splits))
+        )
     return IngestReport(
         ingest_id=ingest_id, source=source, adapter=adapter.name, adapter_reason=reason,
         location=resolved.display, files=len(resolved.files), resumed=resumed, status="completed",
         counts=run.counts, splits=run.splits, stage_counts=run.stage_counts(),
         invalid_examples=run.examples, elapsed_s=time.monotonic() - started,
-        benchmark=asdict(benchmark) if benchmark else None, rated_from_source=rated,
+        benchmark=asdict(benchmark) if benchmark else None, rated_from_source=rated, looks_like=looks_like,
     )  # fmt: skip
+
+
+def _looks_like(
+    con: duckdb.DuckDBPyConnection, source: str, adapter: str, resolved: _Resolved, splits: set[str]
+) -> dict[str, Any] | None:
+    """The notice for a well-known evaluation set stored as training problems (none once it is
+    a benchmark)."""
+    known = recognise(source=source, location=resolved.display, adapter=adapter, splits=splits)
+    if known is None:
+        return None
+    [(already,)] = con.execute(
+        "SELECT count(*) FROM problems WHERE source = ? AND benchmark IS NOT NULL "
+        "AND list_contains(?, split)",
+        [source, list(known.splits or splits)],
+    ).fetchall()
+    if already:
+        return None
+    return notice(known, source=source, location=resolved.display, splits=splits, hub_id=resolved.hub_id)
 
 
 def _rule_bounds(rule: SourceDifficultyRule) -> dict[str, Any]:

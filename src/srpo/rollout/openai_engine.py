@@ -9,6 +9,11 @@ choices. So by default each request asks for log-probabilities (vLLM and SGLang 
 per generated token) and counts those; for a server that does not return them,
 `token_counts="usage"` sends one request per sample instead and reads `usage`.
 
+The per-token log-probs a server returns are passed on as `Sample.logprobs` (chat:
+`logprobs.content[i].logprob`; completions: `logprobs.token_logprobs`). Which distribution they
+are of is the server's choice: vLLM returns the raw model's unless started with
+`--logprobs-mode processed_logprobs`.
+
 Covers: request shapes, concurrency, retries, response parsing. Does not cover: starting a
 server, or token ids (the API returns text only, so `Sample.token_ids` is None here).
 """
@@ -64,7 +69,9 @@ class OpenAIEngineConfig:
         if self.max_concurrent_requests < 1:
             raise InputError("engine.openai.max_concurrent_requests must be at least 1")
         if self.token_counts not in ("logprobs", "usage"):
-            raise InputError(f"token_counts must be logprobs or usage, got {self.token_counts!r}")
+            raise InputError(
+                f"engine.openai.token_counts must be logprobs or usage, got {self.token_counts!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +142,9 @@ class OpenAIEngine(EngineBase):
         wanted = request.body["n"]
         if len(choices) != wanted:
             where = self.config.base_url + request.path
-            raise EngineError(f"{where} returned {len(choices)} choices for n={wanted}")
+            raise EngineError(
+                f"{where} (engine.openai.base_url) returned {len(choices)} choices for n={wanted}"
+            )
         samples = []
         for choice in choices:
             text = choice["message"]["content"] if "message" in choice else choice.get("text")
@@ -144,6 +153,7 @@ class OpenAIEngine(EngineBase):
                     text=text or "",
                     token_count=self._token_count(choice, response),
                     finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+                    logprobs=_token_logprobs(choice),
                 )
             )
         return samples
@@ -152,14 +162,17 @@ class OpenAIEngine(EngineBase):
         if self.config.token_counts == "usage":
             usage = response.get("usage") or {}
             if "completion_tokens" not in usage:
-                raise EngineError(f"{self.config.base_url}: the response has no usage.completion_tokens")
+                raise EngineError(
+                    f"{self.config.base_url} (engine.openai.base_url): "
+                    "the response has no usage.completion_tokens"
+                )
             return int(usage["completion_tokens"])
         logprobs = choice.get("logprobs") or {}
         tokens = logprobs.get("content") if "content" in logprobs else logprobs.get("tokens")
         if tokens is None:
             raise EngineError(
                 f"{self.config.base_url} returned no per-token logprobs, so token counts are unknown; "
-                "use token_counts='usage' (one request per sample) with this server"
+                "set engine.openai.token_counts=usage (one request per sample) with this server"
             )
         return len(tokens)
 
@@ -178,16 +191,30 @@ class OpenAIEngine(EngineBase):
             except urllib.error.HTTPError as error:
                 if error.code not in _RETRY_STATUSES or last:
                     body = error.read().decode(errors="replace")[:300]
-                    raise EngineError(f"{url}: HTTP {error.code}: {' '.join(body.split())}") from error
+                    raise EngineError(
+                        f"{url} (engine.openai.base_url): HTTP {error.code}: {' '.join(body.split())}"
+                    ) from error
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 if last:
                     reason = getattr(error, "reason", error)
-                    raise EngineError(f"cannot reach {url}: {reason}") from error
+                    raise EngineError(f"cannot reach {url} (engine.openai.base_url): {reason}") from error
             time.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _token_logprobs(choice: dict[str, Any]) -> tuple[float, ...] | None:
+    """The sampled tokens' log-probs of a choice, when the server gave one for every token."""
+    logprobs = choice.get("logprobs") or {}
+    if "content" in logprobs:
+        values = [entry.get("logprob") for entry in logprobs.get("content") or []]
+    else:
+        values = list(logprobs.get("token_logprobs") or [])
+    if not values or any(not isinstance(value, int | float) for value in values):
+        return None
+    return tuple(float(value) for value in values)
 
 
 def _prompt_text(prompt: Prompt) -> str:

@@ -4,7 +4,8 @@ The same fields mean the same thing in every backend and every command: the `sam
 of `srpo-curate difficulty` (where `n` is the k of pass@k) and of `srpo-train` (where `n` is the
 GRPO group size). Completions carry the response text, its token count, the finish reason
 (`stop`: end of turn or a stop string; `length`: ran into `max_new_tokens`) and, where the
-backend has them, the token ids the trainer needs for log-probabilities.
+backend has them, the token ids the trainer needs for log-probabilities and the engine's own
+log-probs of the sampled tokens (for the trainer's importance-sampling correction).
 
 Covers: the types and the stop-string rule. Does not cover: the engines.
 """
@@ -59,6 +60,11 @@ class Sample:
     finish_reason: FinishReason
     token_ids: tuple[int, ...] | None = None
     """The response's token ids (None where the backend does not return them: `openai`)."""
+    logprobs: tuple[float, ...] | None = None
+    """The log-probability of each response token under the distribution the engine sampled it
+    from (after temperature and top-p: vLLM's "processed" log-probs, the transformers engine's
+    processed scores), one per token (as many as `token_ids`); None where the backend gives
+    none. The trainer's importance-sampling correction compares them with its own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,10 @@ The tested path on machines without a GPU, and the trainer's engine on CPU, wher
 the very model being trained (`TransformersEngine.from_model`) so no weight sync is needed.
 Sampling uses only the settings in `SamplingConfig` (temperature, top-p; no top-k, no repetition
 penalty from the model's generation config), so the samples follow the policy's own
-distribution as GRPO assumes and as the vLLM engine samples it.
+distribution as GRPO assumes and as the vLLM engine samples it. Each sample carries the
+log-prob of each of its tokens under that processed distribution (`Sample.logprobs`): a last
+logits processor keeps one step's processed scores and picks the sampled token's log-prob when
+the next step shows which token it was, so nothing of vocabulary size is kept per step.
 
 Covers: loading, prompt rendering, batching prompts x samples, finish reasons, seeds.
 Does not cover: scheduling across GPUs (use the vLLM engine for throughput).
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from srpo.errors import EngineError, InputError
 from srpo.rollout.engine import EngineBase
 from srpo.rollout.rendering import eos_ids, render_prompt
-from srpo.rollout.sampling import Completion, Sample, SamplingConfig, cut_at_stop
+from srpo.rollout.sampling import Completion, FinishReason, Sample, SamplingConfig, cut_at_stop
 
 if TYPE_CHECKING:
     from srpo.rollout.prompts import Prompt
@@ -106,17 +109,21 @@ class TransformersEngine(EngineBase):
         input_ids, attention = self._left_padded([ids for _, ids in rendered])
         # Greedy decoding gives one answer per prompt: generate it once and repeat it n times.
         per_prompt = 1 if sampling.temperature == 0 else sampling.n
+        recorder = SampledLogprobs(prompt_width=input_ids.shape[1])
         output = self.model.generate(
             input_ids=input_ids,
             attention_mask=attention,
             generation_config=self._generation_config(sampling, per_prompt),
+            logits_processor=_processors(sampling, recorder),
             tokenizer=self.tokenizer,  # needed by stop strings
         )
         responses = output[:, input_ids.shape[1] :].tolist()
+        logprobs = recorder.finish(output).tolist()
         completions = []
         for index, (text, ids) in enumerate(rendered):
-            rows = responses[index * per_prompt : (index + 1) * per_prompt] * (sampling.n // per_prompt)
-            samples = tuple(self._sample(row, sampling) for row in rows)
+            rows = range(index * per_prompt, (index + 1) * per_prompt)
+            found = [self._sample(responses[row], logprobs[row], sampling) for row in rows]
+            samples = tuple(found * (sampling.n // per_prompt))
             completions.append(Completion(prompt_text=text, samples=samples, prompt_token_ids=tuple(ids)))
         return completions
 
@@ -134,11 +141,13 @@ class TransformersEngine(EngineBase):
 
         greedy = sampling.temperature == 0
         # A fresh config: the checkpoint's own defaults (top_k, repetition penalty) would bend
-        # the sampling distribution away from the policy's.
+        # the sampling distribution away from the policy's. Temperature and top-p are given as
+        # processors instead (`_processors`): generate appends its own after any given ones,
+        # and the log-prob recorder must see the scores last.
         return GenerationConfig(
             do_sample=not greedy,
-            temperature=None if greedy else sampling.temperature,
-            top_p=None if greedy else sampling.top_p,
+            temperature=None if greedy else 1.0,
+            top_p=None if greedy else 1.0,
             top_k=None,
             max_new_tokens=sampling.max_new_tokens,
             num_return_sequences=per_prompt,
@@ -148,18 +157,25 @@ class TransformersEngine(EngineBase):
             bos_token_id=self.tokenizer.bos_token_id,
         )
 
-    def _sample(self, row: list[int], sampling: SamplingConfig) -> Sample:
+    def _sample(self, row: list[int], logprobs: list[float], sampling: SamplingConfig) -> Sample:
         end = next((i for i, token in enumerate(row) if token in self._eos), None)
         generated = row if end is None else row[:end]
         text, stopped = cut_at_stop(self._decode(generated), sampling.stop)
         if stopped:
             # Generation ended on the stop string: the end token after it is padding.
             ids = generated[: self._tokens_through_stop(generated, sampling.stop)]
-            return Sample(text=text, token_count=len(ids), finish_reason="stop", token_ids=tuple(ids))
-        if end is not None:
-            ids = row[: end + 1]
-            return Sample(text=text, token_count=len(ids), finish_reason="stop", token_ids=tuple(ids))
-        return Sample(text=text, token_count=len(row), finish_reason="length", token_ids=tuple(row))
+            reason: FinishReason = "stop"
+        elif end is not None:
+            ids, reason = row[: end + 1], "stop"
+        else:
+            ids, reason = row, "length"
+        return Sample(
+            text=text,
+            token_count=len(ids),
+            finish_reason=reason,
+            token_ids=tuple(ids),
+            logprobs=tuple(logprobs[: len(ids)]),
+        )
 
     def _decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
@@ -181,6 +197,55 @@ class TransformersEngine(EngineBase):
         _free_cuda_cache()
 
 
+class SampledLogprobs:
+    """A logits processor, last in the list: the log-prob of every sampled token under the
+    processed scores it was drawn from. Step t's scores are kept (by reference) until step t + 1
+    shows the token sampled from them; `finish` picks the last one from the output."""
+
+    def __init__(self, *, prompt_width: int) -> None:
+        self.prompt_width = prompt_width
+        self.picked: list[Any] = []
+        """One [rows] tensor per generated position."""
+        self._scores: Any = None
+        self._normalisers: Any = None
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self._scores is not None and len(self.picked) < input_ids.shape[1] - self.prompt_width:
+            self._pick(input_ids[:, -1])
+        self._scores, self._normalisers = scores, scores.logsumexp(dim=-1)
+        return scores
+
+    def _pick(self, tokens: Any) -> None:
+        chosen = self._scores.gather(1, tokens.unsqueeze(1).to(self._scores.device)).squeeze(1)
+        self.picked.append((chosen - self._normalisers).float())
+
+    def finish(self, sequences: Any) -> Any:
+        """[rows, generated] log-probs of the generated part of `sequences`."""
+        import torch
+
+        generated = sequences.shape[1] - self.prompt_width
+        if len(self.picked) < generated and self._scores is not None:
+            self._pick(sequences[:, self.prompt_width + len(self.picked)])
+        self._scores = self._normalisers = None
+        if generated <= 0:
+            return torch.zeros((sequences.shape[0], 0))
+        return torch.stack(self.picked[:generated], dim=1)
+
+
+def _processors(sampling: SamplingConfig, recorder: SampledLogprobs) -> Any:
+    """Temperature and top-p as transformers applies them (in this order), then the recorder."""
+    from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
+
+    processors = LogitsProcessorList()
+    if sampling.temperature > 0:
+        if sampling.temperature != 1.0:
+            processors.append(TemperatureLogitsWarper(sampling.temperature))
+        if sampling.top_p < 1.0:
+            processors.append(TopPLogitsWarper(sampling.top_p))
+    processors.append(recorder)
+    return processors
+
+
 def _load(config: TransformersEngineConfig) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -198,7 +263,7 @@ def _load(config: TransformersEngineConfig) -> tuple[Any, Any]:
         )
     except (OSError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise EngineError(f"cannot load model {config.model!r}: {first}") from error
+        raise EngineError(f"cannot load model {config.model!r} (--model, engine.model): {first}") from error
     model.to(device)
     model.eval()
     return model, tokenizer

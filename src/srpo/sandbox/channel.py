@@ -33,8 +33,9 @@ INSIDE_MODULES = (
     "supervise",
     "zygote",
 )
+# importlib.machinery only (importlib.abc and .util would load ~50 modules into every sandbox).
 BOOTSTRAP = """\
-import importlib.abc, importlib.util, json, os, struct, sys
+import importlib.machinery, json, os, struct, sys
 def _read(size):
     data = b""
     while len(data) < size:
@@ -44,11 +45,11 @@ def _read(size):
         data += chunk
     return data
 _SOURCES = json.loads(_read(struct.unpack(">I", _read(4))[0]))
-class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _Finder:
     def find_spec(self, name, path=None, target=None):
         if name in _SOURCES:
             package = not name.rsplit(".", 1)[-1] in _SOURCES["__modules__"]
-            return importlib.util.spec_from_loader(name, self, is_package=package)
+            return importlib.machinery.ModuleSpec(name, self, is_package=package)
     def create_module(self, spec):
         return None
     def exec_module(self, module):

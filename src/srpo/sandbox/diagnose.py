@@ -3,7 +3,10 @@
 `diagnose()` plans the isolation (see `isolation`), then runs one program in a sandbox that tries
 what the level should prevent: reaching a listener this process opens on the host's loopback,
 reading and writing a file in a host folder, seeing an environment variable set here, and
-starting more processes than allowed. Each attempt is reported as observed, not as assumed.
+starting more processes than allowed. Each attempt is reported as observed, not as assumed. It
+also says which binary gives the isolation (the system's bwrap or the bundled one, and its
+version), whether the level meets the minimum (`SandboxOptions.min_isolation`: below it, grading
+refuses to run code), and whether memory is capped across sandboxes or per sandbox only.
 Used by `srpo-curate doctor`.
 """
 
@@ -14,11 +17,11 @@ import os
 import secrets
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 
+from srpo.sandbox import cgroups, tools
 from srpo.sandbox.isolation import IsolationUnavailable, plan_isolation
 from srpo.sandbox.limits import Limits, SandboxOptions
 from srpo.sandbox.runs import ScriptRun
@@ -66,22 +69,19 @@ class Diagnosis:
     summary: str
     notes: tuple[str, ...]
     tool_version: str
+    tool: str = ""
+    """The bwrap or unshare binary, and where it comes from (system, bundled)."""
+    minimum: str = ""
+    """`SandboxOptions.min_isolation`: the weakest level grading runs code under."""
+    meets_minimum: bool = True
+    memory_ceiling: str = ""
+    """Whether memory is capped across all sandboxes (a cgroup v2 subtree) or per sandbox only."""
     checks: dict[str, str] = field(default_factory=dict)
     """What the probe program observed: network, host files, writing, environment, processes."""
     zygote: dict[str, object] = field(default_factory=dict)
     """What the sandbox reported at start-up: uid, pid namespace, seccomp, non-dumpable."""
     seconds: float = 0.0
     error: str = ""
-
-
-def _tool_version(tool: str | None) -> str:
-    if not tool:
-        return ""
-    try:
-        done = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else ""
 
 
 def _probe(sandbox: Sandbox, folder: str, marker: str) -> dict[str, str]:
@@ -98,13 +98,23 @@ def _probe(sandbox: Sandbox, folder: str, marker: str) -> dict[str, str]:
         return {"probe": f"did not run: {result.outcome} {result.stderr.strip()[-200:]}"}
 
 
+def _memory_ceiling() -> str:
+    found = cgroups.delegation()
+    if found.folder is None:
+        return f"per sandbox only ({found.reason})"
+    return f"all sandboxes of a pool together, {found.reason} (grader.sandbox.total_memory_mb)"
+
+
 def diagnose(options: SandboxOptions = SandboxOptions()) -> Diagnosis:  # noqa: B008 - frozen
     """Plan the isolation for `options` and check it with a probe program."""
     started = time.perf_counter()
     try:
         plan = plan_isolation(options)
     except IsolationUnavailable as error:
-        return Diagnosis(level="", summary="", notes=(), tool_version="", error=str(error))
+        return Diagnosis(
+            level="", summary="", notes=(), tool_version="", error=str(error),
+            minimum=options.min_isolation, meets_minimum=False,
+        )  # fmt: skip
     folder = tempfile.mkdtemp(prefix="srpo-doctor-")
     marker = f"SRPO_DOCTOR_{secrets.token_hex(4)}"
     sandbox = Sandbox(plan)
@@ -124,7 +134,11 @@ def diagnose(options: SandboxOptions = SandboxOptions()) -> Diagnosis:  # noqa: 
         level=plan.level,
         summary=plan.summary(),
         notes=plan.notes,
-        tool_version=_tool_version(plan.tool),
+        tool_version=tools.version(plan.tool) if plan.tool else "",
+        tool=f"{plan.tool} ({plan.tool_origin})" if plan.tool else "",
+        minimum=options.min_isolation,
+        meets_minimum=not plan.below_minimum,
+        memory_ceiling=_memory_ceiling(),
         checks=checks,
         zygote=zygote,
         seconds=time.perf_counter() - started,

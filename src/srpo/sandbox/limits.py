@@ -67,14 +67,28 @@ class SandboxOptions:
 
     level: Literal["auto", "bwrap", "unshare", "rlimits"] = "auto"
     """`auto` takes the strongest level that works here; naming one fails if it does not."""
+    min_isolation: IsolationLevel = "bwrap"
+    """The weakest level untrusted programs may run under: a pool whose level is weaker refuses to
+    start (fail closed) instead of running them with less. `rlimits` accepts every level."""
     python: str | None = None
     """Interpreter for programs; default: this one, if the sandbox user may run it."""
     scratch_mb: int = 64
     """Size of the private writable scratch directory (a tmpfs under bubblewrap)."""
     seccomp: bool = True
     """Refuse the system calls listed in `srpo.sandbox.inside.seccomp`."""
+    total_memory_mb: int | None = None
+    """Memory of all of a pool's sandboxes together, where a cgroup v2 subtree is delegated (see
+    `srpo.sandbox.cgroups`); None: half of the machine's memory. Elsewhere only each run is capped."""
     start_timeout_s: float = 20.0
     """How long a sandbox may take to start before it counts as broken."""
+
+    def __post_init__(self) -> None:
+        if self.level not in ("auto", *LEVELS):
+            raise ValueError(f"SandboxOptions.level must be auto or one of {LEVELS}, got {self.level!r}")
+        if self.min_isolation not in LEVELS:
+            raise ValueError(
+                f"SandboxOptions.min_isolation must be one of {LEVELS}, got {self.min_isolation!r}"
+            )
 
 
 DEFAULT_LIMITS = Limits()

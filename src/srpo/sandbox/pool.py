@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from srpo.sandbox.isolation import IsolationPlan, plan_isolation
+from srpo.sandbox.cgroups import PoolCeiling, default_limit_bytes
+from srpo.sandbox.isolation import IsolationPlan, plan_isolation, require_minimum
 from srpo.sandbox.limits import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions
 from srpo.sandbox.runs import Run, RunResult
 from srpo.sandbox.worker import Sandbox
@@ -37,6 +38,7 @@ def _warn_if_weak(plan: IsolationPlan) -> None:
     if plan.level == "bwrap":
         return
     why = "as asked" if plan.options.level == plan.level else "; ".join(plan.notes)
+    why += f"; allowed by min_isolation={plan.options.min_isolation!r}"
     warnings.warn(
         f"srpo sandbox: isolation level {plan.level!r}, not bwrap ({why}). "
         "Run `srpo-curate doctor` for what that leaves open.",
@@ -46,14 +48,25 @@ def _warn_if_weak(plan: IsolationPlan) -> None:
 
 
 class SandboxPool:
-    """`size` sandboxes under one isolation plan; safe to use from many threads."""
+    """`size` sandboxes under one isolation plan; safe to use from many threads.
+
+    Raises IsolationBelowMinimum, before starting anything, when the plan is weaker than
+    `options.min_isolation`."""
 
     def __init__(self, size: int | None = None, options: SandboxOptions = DEFAULT_OPTIONS) -> None:
         self.size = size or available_cpus()
         self.plan = plan_isolation(options)
+        require_minimum(self.plan)
         _warn_if_weak(self.plan)
+        limit = (options.total_memory_mb << 20) if options.total_memory_mb else default_limit_bytes()
+        self.ceiling, self.memory_ceiling = PoolCeiling.create(limit)
+        """A cgroup over all this pool's sandboxes (None: each run is capped, not their sum), and
+        a line saying which."""
         self._idle: queue.LifoQueue[Sandbox] = queue.LifoQueue()
-        self._all = [Sandbox(self.plan) for _ in range(self.size)]
+        self._all = [
+            Sandbox(self.plan, cgroup=self.ceiling.leaf(index) if self.ceiling else None)
+            for index in range(self.size)
+        ]
         for sandbox in self._all:
             self._idle.put(sandbox)
         self._closed = False
@@ -85,6 +98,8 @@ class SandboxPool:
         self._closed = True
         for sandbox in self._all:
             sandbox.stop()
+        if self.ceiling is not None:
+            self.ceiling.remove()
 
     def __enter__(self) -> SandboxPool:
         return self

@@ -16,8 +16,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from typing import IO, Any
 
+from srpo.sandbox.cgroups import PoolCeiling
 from srpo.sandbox.channel import BOOTSTRAP, LAUNCHER, FrameReader, inside_sources
 from srpo.sandbox.inside import frames, scratch
 from srpo.sandbox.inside.processes import children_of as _children
@@ -36,8 +38,10 @@ class SandboxStartError(RuntimeError):
 class Sandbox:
     """One zygote, started on first use and restarted whenever a run leaves it dead or hung."""
 
-    def __init__(self, plan: IsolationPlan) -> None:
+    def __init__(self, plan: IsolationPlan, *, cgroup: str | None = None) -> None:
         self.plan = plan
+        self.cgroup = cgroup
+        """The cgroup v2 leaf this sandbox's processes are moved into (see `cgroups`)."""
         self.starts = 0
         self.hello: dict[str, Any] = {}
         self._process: subprocess.Popen[bytes] | None = None
@@ -78,6 +82,8 @@ class Sandbox:
                 f"the {self.plan.level} sandbox did not start: {' | '.join(said) or hello}"
             )
         self.hello = hello
+        if self.cgroup is not None:  # before any run: every run's processes are born inside
+            PoolCeiling.adopt(self.cgroup, [process.pid, *self.members()])
 
     def stop(self) -> None:
         """Kill the zygote and, with it, everything in its namespaces."""
@@ -171,6 +177,16 @@ class Sandbox:
                 self.stop()
                 if attempt == 2:
                     return RunResult(outcome="sandbox_error", isolation=level, detail=str(error))
+        oom_before = PoolCeiling.oom_kills(self.cgroup) if self.cgroup else 0
+        result = self._answer(nonce, limits)
+        if self.cgroup and PoolCeiling.oom_kills(self.cgroup) > oom_before:
+            # The pool's ceiling was reached and the kernel killed one of this run's processes.
+            reason = "the memory ceiling of all sandboxes together was reached"
+            return replace(result, outcome="memory", detail=reason)
+        return result
+
+    def _answer(self, nonce: str, limits: dict[str, Any]) -> RunResult:
+        level = self.plan.level
         try:
             answer = self._reader.read(time.monotonic() + limits["total_timeout_s"] + GRACE_S)
         except TimeoutError:

@@ -8,12 +8,16 @@ real sandbox by a stdio test. Code can be answered two ways: let the program com
 `print(9)`, right as often as the arithmetic is). A policy taught both, half and half, has
 something to learn from the reward in code too. Expressions have no spaces: fewer tokens.
 
-Every problem takes several steps, each step one of about five hundred facts (sums and
-differences of digits, products of digits, a product plus a digit), which the base policy is
-taught on their own (`facts`); held-out problems are new compositions of known facts, never
-bare facts. Kinds go from two-step sums (a small policy mostly gets them right) through longer
-chains (sometimes right: every step can slip) to two-digit by two-digit products (never taught,
-never right), so a base policy's pass rates spread over easy, medium and hard.
+Every problem is a chain of additions and subtractions of one-digit numbers whose running
+value stays a digit, so every step is one of about a hundred facts (`facts`); held-out problems
+are new compositions of the same facts, never bare facts. Kinds go from two steps (`sum_2`) to
+five (`sum_5`): every step can slip, so longer chains are solved less often.
+
+The base policy is taught worked answers in which a share of steps slip by one (`slip_rate`;
+the rest of the answer carries on from the slip, as a person's working would), the way a
+pretrained model has seen right and wrong working alike: sampled, it slips about as often as
+its teachers did, though its most likely step is the right one. Sharpening that, from a reward
+on the final answer alone, is the kind of gain RL gives real models, and it shows in minutes.
 
 `ArithmeticSplits` draws disjoint sets by question text: one for supervised fine-tuning, one
 for RL training, one held out for evaluation (math and code), never trained on.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +44,7 @@ class ArithmeticProblem:
     """One problem of the family, with its gold answer and a worked answer."""
 
     kind: str
-    """Which generator made it (`sum_3`, `long_product`, ...; `fact_*` for the facts)."""
+    """Which generator made it (`sum_2` to `sum_5`; `fact_sum` for the facts)."""
     domain: str
     """`math` (answer in a box) or `code` (a program that prints the answer)."""
     expression: str
@@ -55,14 +60,18 @@ class ArithmeticProblem:
             return f"What is {self.expression}?"
         return f"Write a program that prints {self.expression}."
 
-    def worked_answer(self, *, by_hand: bool = False) -> str:
+    def worked_answer(self, *, by_hand: bool = False, slips: Slips | None = None) -> str:
         """The taught response. Math: the steps, then the box. Code: a program that computes
-        the expression, or (`by_hand`) the steps as a comment and the value printed."""
-        worked = "=".join((self.expression, *self.steps))
+        the expression, or (`by_hand`) the steps as a comment and the value printed. With
+        `slips`, a step may be off by one, and the working and the answer carry on from it."""
+        steps, value = self.steps, self.value
+        if slips is not None:
+            value, steps = slips.rework(self.expression)
+        worked = "=".join((self.expression, *steps))
         if self.domain == "math":
-            return f"{worked}. \\boxed{{{self.value}}}"
+            return f"{worked}. \\boxed{{{value}}}"
         if by_hand:
-            return f"{CODE_FENCE}# {worked}\nprint({self.value}){CODE_END}"
+            return f"{CODE_FENCE}# {worked}\nprint({value}){CODE_END}"
         return f"{CODE_FENCE}print({self.expression}){CODE_END}"
 
     def row(self, index: str) -> dict:
@@ -91,6 +100,30 @@ def _rewrites(first: int, terms: Sequence[tuple[str, int]]) -> tuple[int, tuple[
     return value, tuple(steps)
 
 
+_TERM = re.compile(r"([-+*])(\d+)")
+
+
+@dataclass
+class Slips:
+    """Draws the slips of taught answers: each step is off by one with probability `rate`."""
+
+    rate: float
+    rng: random.Random
+
+    def rework(self, expression: str) -> tuple[int, tuple[str, ...]]:
+        """The value and steps of `expression` worked with slips: a slipped step is one more or
+        one less than right (staying a digit), and the later steps start from it."""
+        first = int(re.match(r"\d+", expression).group())
+        terms = [(op, int(right)) for op, right in _TERM.findall(expression[len(str(first)) :])]
+        value, steps = first, []
+        for index, (op, right) in enumerate(terms):
+            value = {"+": value + right, "-": value - right, "*": value * right}[op]
+            if self.rng.random() < self.rate:
+                value += -1 if value >= 9 else 1 if value <= 0 else self.rng.choice((-1, 1))
+            steps.append(str(value) + "".join(f"{o}{r}" for o, r in terms[index + 1 :]))
+        return value, tuple(steps)
+
+
 def _chain(steps: int) -> Maker:
     """`steps` additions and subtractions of one-digit numbers, every running value a digit
     from 0 to 9: each step is one of a hundred facts, and every step can slip."""
@@ -109,30 +142,8 @@ def _chain(steps: int) -> Maker:
     return make
 
 
-def _product(low: int, high: int, *, plus: bool = False) -> Maker:
-    """`a*b` (then `+c` with `plus`) with a and b from low to high."""
-
-    def make(rng: random.Random) -> tuple[str, int, tuple[str, ...]]:
-        a, b = rng.randint(low, high), rng.randint(low, high)
-        terms = [("*", b)] + ([("+", rng.randint(1, 9))] if plus else [])
-        total, done = _rewrites(a, terms)
-        return str(a) + "".join(f"{o}{r}" for o, r in terms), total, done
-
-    return make
-
-
-# Every problem takes two steps or more, so none is a bare fact (the facts are taught on their
-# own, `facts`); roughly easiest to hardest for a small policy: sums of two, three, four and six
-# steps (each step can slip), a product plus a digit (a two-digit sum), and two-digit products,
-# which it is never taught.
-KINDS: dict[str, Maker] = {
-    "sum_2": _chain(2),
-    "sum_3": _chain(3),
-    "sum_4": _chain(4),
-    "sum_6": _chain(6),
-    "product_plus": _product(1, 9, plus=True),
-    "long_product": _product(12, 99),
-}
+# Roughly easiest to hardest for a small policy: the more steps, the more chances to slip.
+KINDS: dict[str, Maker] = {f"sum_{steps}": _chain(steps) for steps in (2, 3, 4, 5)}
 
 
 def make_problem(kind: str, domain: str, rng: random.Random) -> ArithmeticProblem:
@@ -147,32 +158,25 @@ def _fact(kind: str, left: int, op: str, right: int) -> ArithmeticProblem:
 
 def facts() -> list[ArithmeticProblem]:
     """Every one-step fact the problems' steps use, each as a one-step math problem: sums and
-    differences of digits that stay digits (0 included), products of digits, and such a product
-    plus a digit. The base policy is taught all of them; none is a problem of `KINDS`."""
+    differences of digits that stay digits, 0 included. None is a problem of `KINDS`."""
     found = []
     for a in range(10):
         found += [_fact("fact_sum", a, "+", b) for b in range(1, 10 - a)]
         found += [_fact("fact_sum", a, "-", b) for b in range(1, a + 1)]
-    found += [_fact("fact_product", a, "*", b) for a in range(1, 10) for b in range(1, 10)]
-    products = sorted({a * b for a in range(1, 10) for b in range(1, 10)})
-    found += [_fact("fact_plus", p, "+", c) for p in products for c in range(1, 10)]
-    unique: dict[str, ArithmeticProblem] = {}
-    for problem in found:  # a small product plus a digit is also a sum of digits: once
-        unique.setdefault(problem.expression, problem)
-    return list(unique.values())
+    return found
 
 
 @dataclass(frozen=True, kw_only=True)
 class SplitSizes:
     """How many problems each split gets (spread evenly over the kinds)."""
 
-    sft_math: int = 2000
+    sft_math: int = 4000
     """Math problems the base policy is fine-tuned on (besides the facts)."""
-    sft_code: int = 1000
+    sft_code: int = 2000
     """Code problems it is fine-tuned on (each taught one way: computed or by hand)."""
-    train_math: int = 140
+    train_math: int = 100
     """Math problems for RL (ingested, rated, trained on)."""
-    train_code: int = 70
+    train_code: int = 50
     """Code problems for RL stage 2."""
     heldout_math: int = 140
     """Math problems never trained on: the held-out evaluation."""
@@ -254,11 +258,13 @@ def write_rows(path, problems: Iterable[ArithmeticProblem], *, prefix: str) -> i
 
 
 def taught_pairs(
-    problems: Iterable[ArithmeticProblem], *, by_hand_share: float = 0.5, seed: int = 0
+    problems: Iterable[ArithmeticProblem], *, by_hand_share: float = 0.5, slip_rate: float = 0.0, seed: int = 0
 ) -> list[tuple[ArithmeticProblem, str]]:
     """(problem, worked answer) for fine-tuning; a `by_hand_share` of code problems is taught
-    the by-hand way, the rest the computed way."""
+    the by-hand way, the rest the computed way; worked steps slip at `slip_rate`."""
     rng = random.Random(seed)
+    slips = Slips(slip_rate, random.Random(seed + 1)) if slip_rate else None
     return [
-        (p, p.worked_answer(by_hand=p.domain == "code" and rng.random() < by_hand_share)) for p in problems
+        (p, p.worked_answer(by_hand=p.domain == "code" and rng.random() < by_hand_share, slips=slips))
+        for p in problems
     ]

@@ -66,16 +66,17 @@ class PolicyOptions:
 
     model: TinyModelConfig = field(default_factory=_policy_shape)
     """Model shape; head size 64 (192 / 3 heads), digits one token each."""
-    drill: SftOptions = field(default_factory=lambda: SftOptions(steps=400, learning_rate=3e-3))
+    drill: SftOptions = field(default_factory=lambda: SftOptions(steps=0, learning_rate=3e-3))
     """First, short answers only: the facts (`arithmetic.facts`) and the problems of
-    `drill_kinds`: every step's arithmetic and the rewriting, at a fraction of the cost of long
-    answers (steps=0 skips it)."""
-    drill_kinds: tuple[str, ...] = ("sum_2", "product_plus")
+    `drill_kinds` (steps=0, the default, skips it: chains teach the facts as fast)."""
+    drill_kinds: tuple[str, ...] = ("sum_2",)
     """Problem kinds (math, from the taught problems) in the drill."""
-    sft: SftOptions = field(default_factory=lambda: SftOptions(steps=150, learning_rate=3e-3))
-    """Then every taught problem, math and code, with the facts mixed in."""
+    sft: SftOptions = field(default_factory=lambda: SftOptions(steps=800, learning_rate=3e-3))
+    """Then every taught problem, math and code."""
     by_hand_share: float = 0.5
     """Share of code problems taught the by-hand way (steps in a comment, the value printed)."""
+    slip_rate: float = 0.1
+    """Share of taught steps that slip by one (`arithmetic.Slips`): what RL can teach away."""
 
 
 def build_base_policy(
@@ -90,8 +91,8 @@ def build_base_policy(
     options = options or PolicyOptions()
     path = Path(directory)
     known = [(prompt_for(p), p.worked_answer()) for p in facts()]
-    taught = taught_pairs(problems, by_hand_share=options.by_hand_share)
-    pairs = [(prompt_for(p), answer) for p, answer in taught] + known
+    taught = taught_pairs(problems, by_hand_share=options.by_hand_share, slip_rate=options.slip_rate)
+    pairs = [(prompt_for(p), answer) for p, answer in taught]
     short = [p for p in problems if p.domain == "math" and p.kind in options.drill_kinds]
     drill = known + [(prompt_for(p), p.worked_answer()) for p in short]
     corpus = [(prompt.text or "") + answer for prompt, answer in pairs[:2000]]

@@ -111,4 +111,4 @@ def toy_config(output_dir: Path, *overrides: str) -> TrainConfig:
         *overrides,
     ]
     config = load_config(TrainConfig, None, settings)
-    return replace(config, rollout=replace(config.rollout, prompt=TOY_PROMPT))
+    return replace(config, prompt=TOY_PROMPT)

@@ -85,10 +85,12 @@ def load_checkpoint(engine: Any, path: Path) -> TrainerState:
     import torch
 
     if not (path / f"rng-rank{distributed.rank()}.pt").is_file():
-        raise InputError(f"{path}: not an srpo checkpoint (or saved with another number of processes)")
+        raise InputError(
+            f"--resume: {path} is not an srpo checkpoint (or saved with another number of processes)"
+        )
     loaded, client = engine.load_checkpoint(str(path.parent), tag=path.name)
     if loaded is None or "srpo" not in (client or {}):
-        raise InputError(f"{path}: DeepSpeed could not load this checkpoint")
+        raise InputError(f"--resume: DeepSpeed could not load the checkpoint {path}")
     _restore_rng(torch.load(path / f"rng-rank{distributed.rank()}.pt", weights_only=False))
     saved = dict(client["srpo"])
     if "schedule" in saved:  # written by an srpo that called the stage switch a schedule

@@ -161,18 +161,50 @@ class ObjectiveConfig:
     which the clipped ratio controls."""
     mini_batches: int = 1
     """Optimiser steps per pass: the batch is split into this many parts (PPO mini-batches)."""
-    micro_batch_size: int = 8
-    """Sequences per forward/backward (memory only; gradients accumulate to the mini-batch)."""
+    micro_batch_tokens: int = 16384
+    """Padded tokens (prompt + response, sequences x longest) per forward/backward: micro-batches
+    are filled with length-sorted sequences up to this budget (at least one sequence each), so
+    long responses get small micro-batches and short ones large (a token budget, as verl's
+    dynamic batch size). Memory only: gradients accumulate to the mini-batch."""
+    micro_batch_size: int | None = None
+    """Also at most this many sequences per forward/backward (None: only the token budget)."""
+    importance_sampling: bool = True
+    """Correct the update for the difference between the rollout engine's sampling distribution
+    and the trainer's (other kernels and precision in vLLM; top-p): each token's surrogate is
+    weighted by min(pi_old / pi_engine, importance_sampling_cap) (truncated importance
+    sampling, TIS: Yao et al. 2025, "Your efficient RL framework secretly brings you off-policy
+    RL training"; TRL's vllm_importance_sampling_correction, verl's rollout correction). Needs
+    engine log-probs (transformers and vLLM give them); the sampling/* metrics are logged
+    either way."""
+    importance_sampling_cap: float = 2.0
+    """C of TIS: a token's importance weight is at most this (TIS uses 2; TRL defaults to 3)."""
+    importance_sampling_mask_below: float | None = None
+    """Reject (weight 0) a whole response whose geometric-mean importance ratio
+    exp(mean(log pi_old - log pi_engine)) is below this, e.g. 0.5 (verl's geometric rejection
+    sampling; Liu, Li et al. 2025, "When speed kills stability"); None: no lower bound."""
+    importance_sampling_mask_above: float | None = None
+    """Reject a whole response whose geometric-mean ratio is above this, e.g. 2.0; None: none."""
 
     def validate(self) -> None:
         if not 0 <= self.clip_eps_low < 1 or self.clip_eps_high < 0:
             raise InputError("objective.clip_eps_low must be in [0, 1) and clip_eps_high >= 0")
         if self.kl_coef < 0:
             raise InputError("objective.kl_coef must not be negative")
-        if self.updates_per_batch < 1 or self.mini_batches < 1 or self.micro_batch_size < 1:
-            raise InputError("objective.updates_per_batch, mini_batches and micro_batch_size must be >= 1")
+        if self.updates_per_batch < 1 or self.mini_batches < 1:
+            raise InputError("objective.updates_per_batch and mini_batches must be >= 1")
+        if self.micro_batch_tokens < 1 or (self.micro_batch_size is not None and self.micro_batch_size < 1):
+            raise InputError("objective.micro_batch_tokens and micro_batch_size must be >= 1")
         if self.constant_length is not None and self.constant_length < 1:
             raise InputError("objective.constant_length must be at least 1")
+        if self.importance_sampling_cap < 1:
+            raise InputError(
+                f"objective.importance_sampling_cap must be at least 1, got {self.importance_sampling_cap}"
+            )
+        low, high = self.importance_sampling_mask_below, self.importance_sampling_mask_above
+        if low is not None and not 0 < low < 1:
+            raise InputError(f"objective.importance_sampling_mask_below must be in (0, 1), got {low}")
+        if high is not None and high <= 1:
+            raise InputError(f"objective.importance_sampling_mask_above must be above 1, got {high}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,7 +247,12 @@ class DeepSpeedConfig:
     """Training precision: `auto` is bfloat16 on GPUs and float32 on CPU (fp16 needs loss
     scaling and is not offered)."""
     offload_optimizer: bool = False
-    """Keep optimiser states in CPU memory (ZeRO-Offload, Ren et al. 2021)."""
+    """Keep optimiser states in CPU memory and step them there (ZeRO-Offload, Ren et al. 2021);
+    needs zero_stage 1 to 3."""
+    cpu_adam: bool = True
+    """With offload_optimizer: step with DeepSpeed's CPU Adam (a C++ op, compiled by DeepSpeed on
+    first use and cached; several times faster than torch's AdamW on CPU). False keeps torch's
+    AdamW (nothing to compile; sets DeepSpeed's zero_force_ds_cpu_optimizer to false)."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (less memory, about a third more compute)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -224,6 +261,8 @@ class DeepSpeedConfig:
     def validate(self) -> None:
         if self.zero_stage not in (0, 1, 2, 3):
             raise InputError(f"deepspeed.zero_stage must be 0, 1, 2 or 3, got {self.zero_stage}")
+        if self.offload_optimizer and self.zero_stage == 0:
+            raise InputError("deepspeed.offload_optimizer needs deepspeed.zero_stage 1, 2 or 3")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,11 +277,12 @@ class StageConfig:
     """Switch to stage 2 once this many rollouts have been generated (steps differ between
     sampling modes for the same number of rollouts: this compares them at equal cost)."""
     plateau_window: int | None = None
-    """Switch when the moving average (over this many steps) of the stage-1 reward has stopped
-    rising; None disables the plateau test."""
+    """Switch when the moving average (over this many steps) of the stage-1 accuracy (the share
+    of responses graded correct, `accuracy/mean`: no format bonus) has stopped rising; None
+    disables the plateau test."""
     plateau_slope: float = 0.001
-    """The plateau test: the least-squares slope (reward per step) of the last `plateau_window`
-    moving-average values is below this."""
+    """The plateau test: the least-squares slope (accuracy per step) of the last
+    `plateau_window` moving-average values is below this."""
     min_steps: int = 0
     """Steps in stage 1 before the plateau test may switch."""
 
@@ -331,8 +371,9 @@ class TrainConfig:
     sampling: SamplingConfig = field(default_factory=_train_sampling)
     """How responses are sampled: `n` is the GRPO group (responses per problem compared with each
     other; DeepSeekMath 2024); the log-probabilities of the loss use the same `temperature`;
-    `top_p` 1.0 samples from the policy itself, as the ratio assumes; responses cut at
-    `max_new_tokens` count as truncated (objective.overlong)."""
+    `top_p` 1.0 samples from the policy itself (below 1, objective.importance_sampling
+    reweights towards it); responses cut at `max_new_tokens` count as truncated
+    (objective.overlong)."""
     prompt: PromptTemplate = field(default_factory=PromptTemplate)
     """How a problem is asked (chat template, or a plain template such as R1-Zero's for base models)."""
     grader: GraderConfig = field(default_factory=GraderConfig)

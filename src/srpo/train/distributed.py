@@ -6,8 +6,12 @@ makes a one-process group itself. On GPUs the collective backend is NCCL; on CPU
 
 `build_engine` wraps the policy in DeepSpeed with a torch AdamW (no compiled optimiser ops, so
 nothing is built on first use) and a warm-up/cosine schedule that DeepSpeed steps with the
-optimiser. Gradient accumulation is driven by the trainer: it marks the last micro-batch of a
-mini-batch as the accumulation boundary and passes losses that are already normalised.
+optimiser. With `deepspeed.offload_optimizer` the optimiser states live in CPU memory and are
+stepped there: by DeepSpeed's CPU Adam (`deepspeed.cpu_adam`, a C++ op DeepSpeed compiles on
+first use), or by torch's AdamW, which DeepSpeed accepts only with
+`zero_force_ds_cpu_optimizer: false`. Gradient accumulation is driven by the trainer: it marks
+the last micro-batch of a mini-batch as the accumulation boundary and passes losses that are
+already normalised.
 
 Covers: process setup, object collectives, the DeepSpeed config and engine, gathering ZeRO-3
 parameters (for generation, weight sync and export). Does not cover: the loss or the loop.
@@ -21,6 +25,7 @@ import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from srpo.errors import MissingDependencyError
 from srpo.train import lr_schedule
 
 if TYPE_CHECKING:
@@ -121,6 +126,16 @@ def all_max(value: int) -> int:
     return int(tensor.item())
 
 
+def all_max_float(value: float) -> float:
+    import torch
+
+    if world_size() == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=_collective_device())
+    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.MAX)
+    return float(tensor.item())
+
+
 def _collective_device() -> Any:
     import torch
 
@@ -141,8 +156,12 @@ def training_dtype(config: TrainConfig) -> str:
 def deepspeed_config(config: TrainConfig) -> dict[str, Any]:
     """The DeepSpeed config dict; `deepspeed.extra` is merged on top, section by section."""
     zero: dict[str, Any] = {"stage": config.deepspeed.zero_stage}
+    generated_extra: dict[str, Any] = {}
     if config.deepspeed.offload_optimizer:
         zero["offload_optimizer"] = {"device": "cpu"}
+        if not config.deepspeed.cpu_adam:
+            # DeepSpeed refuses a client optimiser with offload unless told that torch's is meant.
+            generated_extra["zero_force_ds_cpu_optimizer"] = False
     if config.deepspeed.zero_stage == 3:
         # Lets the final export write the whole model from the shards.
         zero["stage3_gather_16bit_weights_on_model_save"] = True
@@ -155,6 +174,7 @@ def deepspeed_config(config: TrainConfig) -> dict[str, Any]:
         "bf16": {"enabled": training_dtype(config) == "bfloat16"},
         "steps_per_print": 1 << 62,
         "wall_clock_breakdown": False,
+        **generated_extra,
     }
     for key, value in dict(config.deepspeed.extra).items():
         if isinstance(value, dict) and isinstance(generated.get(key), dict):
@@ -167,21 +187,78 @@ def deepspeed_config(config: TrainConfig) -> dict[str, Any]:
 def build_engine(model: Any, config: TrainConfig) -> Any:
     """The DeepSpeed engine around `model`, with AdamW and the learning-rate schedule."""
     import deepspeed
-    import torch
 
-    optim = config.optim
-    optimiser = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=optim.learning_rate,
-        betas=(optim.betas[0], optim.betas[1]),
-        eps=optim.eps,
-        weight_decay=optim.weight_decay,
-    )
+    optimiser = _optimiser(model, config)
     scheduler = lr_schedule.scheduler(optimiser, config)
     engine, *_ = deepspeed.initialize(
         model=model, optimizer=optimiser, lr_scheduler=scheduler, config=deepspeed_config(config)
     )
     return engine
+
+
+def _optimiser(model: Any, config: TrainConfig) -> Any:
+    """AdamW: DeepSpeed's CPU Adam when the states are offloaded (and cpu_adam), else torch's."""
+    import torch
+
+    optim = config.optim
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    settings = {"lr": optim.learning_rate, "betas": (optim.betas[0], optim.betas[1]), "eps": optim.eps,
+                "weight_decay": optim.weight_decay}  # fmt: skip
+    if config.deepspeed.offload_optimizer and config.deepspeed.cpu_adam:
+        return _cpu_adam(parameters, settings)
+    return torch.optim.AdamW(parameters, **settings)
+
+
+def _cpu_adam(parameters: list[Any], settings: dict[str, Any]) -> Any:
+    try:
+        from deepspeed.ops.adam import DeepSpeedCPUAdam
+
+        return DeepSpeedCPUAdam(parameters, adamw_mode=True, **settings)
+    except Exception as error:  # the op failed to build or load (no compiler, no headers)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise MissingDependencyError(
+            f"deepspeed.cpu_adam: DeepSpeed's CPU Adam op could not be built or loaded ({first}); "
+            "set deepspeed.cpu_adam=false to step the offloaded states with torch's AdamW"
+        ) from error
+
+
+@contextlib.contextmanager
+def whole_for_generation(engine: Any, zero_stage: int) -> Iterator[Any]:
+    """Inside: the policy's module with every parameter whole on this rank, for generation.
+    Under ZeRO-3 the parameters are gathered once, and DeepSpeed's per-module hooks (which
+    would fetch and release parameters around every module call of every decoding step) are
+    taken off for the block and put back after it, as TRL does around generation."""
+    module = engine.module
+    if zero_stage != 3:
+        yield module
+        return
+    import deepspeed
+
+    offload = getattr(getattr(engine, "optimizer", None), "parameter_offload", None)
+    with deepspeed.zero.GatheredParameters(list(module.parameters())):
+        if offload is None:
+            yield module
+            return
+        _remove_zero3_hooks(offload)
+        try:
+            yield module
+        finally:
+            _restore_zero3_hooks(offload)
+
+
+def _remove_zero3_hooks(offload: Any) -> None:
+    for parameter in offload.module.parameters(recurse=True):
+        parameter.ds_active_sub_modules.clear()
+    for hook in [*offload.forward_hooks, *offload.backward_hooks]:
+        hook.remove()
+    offload.forward_hooks, offload.backward_hooks = [], []
+
+
+def _restore_zero3_hooks(offload: Any) -> None:
+    coordinator = getattr(offload, "param_coordinator", None)
+    if hasattr(coordinator, "is_invalid_trace") and not coordinator.is_invalid_trace():
+        coordinator._invalidate_trace()  # the prefetch trace of training no longer holds
+    offload._register_deepspeed_module(offload.module)
 
 
 def gathered(model: Any, zero_stage: int) -> contextlib.AbstractContextManager:
@@ -194,8 +271,11 @@ def gathered(model: Any, zero_stage: int) -> contextlib.AbstractContextManager:
 
 
 def named_weights(model: Any, zero_stage: int) -> Iterator[tuple[str, Any]]:
-    """(name, tensor) pairs of the whole model in Hugging Face naming, for weight sync; under
-    ZeRO-3 one parameter is gathered at a time."""
+    """(name, tensor) pairs of the whole model in Hugging Face naming, for weight sync, one at a
+    time and never copied. Under ZeRO-3 each parameter is gathered while its pair is out: the
+    consumer loads (copies) it before asking for the next, and the gathered tensor stays intact
+    for whoever keeps a reference (DeepSpeed gives the parameter a new, empty tensor when it
+    re-partitions, it does not clear the old one)."""
     if zero_stage != 3:
         yield from model.state_dict().items()
         return
@@ -203,4 +283,4 @@ def named_weights(model: Any, zero_stage: int) -> Iterator[tuple[str, Any]]:
 
     for name, parameter in model.named_parameters():
         with deepspeed.zero.GatheredParameters([parameter]):
-            yield name, parameter.data.detach().clone()
+            yield name, parameter.data

@@ -13,12 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from srpo.errors import InputError, SrpoError
+from srpo.errors import CatalogError, InputError, SrpoError
 from srpo.train import distributed
 
 if TYPE_CHECKING:
     from srpo.train.config import TrainConfig
     from srpo.train.trainer import TrainReport
+
+
+def _new_run(config_path: Path | None, overrides: tuple[str, ...], model: str | None) -> TrainConfig:
+    """A new run's checks that need no data (config, model, tokenizer), on every rank before
+    any process group, catalog or epoch: a bad setting fails in seconds, not after planning."""
+    from srpo.train.catalog_record import resolve_config
+
+    config = resolve_config(None, config_path=config_path, overrides=overrides)
+    _check_model(config, model)
+    return config
 
 
 def _resolve(
@@ -27,20 +37,41 @@ def _resolve(
     config_path: Path | None,
     overrides: tuple[str, ...],
     resume: str | None,
+    checked: TrainConfig | None,
 ) -> tuple[Any, TrainConfig, str]:
-    from srpo.catalog import Catalog
+    """The catalog, config and model (a resumed run's config and model live in the catalog)."""
     from srpo.catalog.runs import get_run
     from srpo.train.catalog_record import resolve_config
 
-    catalog = Catalog.open(catalog_path)
+    if checked is not None:
+        return _open(catalog_path), checked, model
+    catalog = _open(catalog_path)
     config = resolve_config(catalog, config_path=config_path, overrides=overrides, resume=resume)
-    if model is None and resume is not None:
+    if model is None:
         with catalog.reader() as con:
             run = get_run(con, resume)
         model = run.model if run else None
+    _check_model(config, model)
+    return catalog, config, model
+
+
+def _open(catalog_path: Path) -> Any:
+    from srpo.catalog import Catalog
+
+    if not Path(catalog_path).exists():  # the catalog layer's message names srpo-curate's --catalog
+        raise CatalogError(
+            f"--from-catalog {catalog_path}: no catalog there; build one with srpo-curate ingest"
+        )
+    return Catalog.open(catalog_path)
+
+
+def _check_model(config: TrainConfig, model: str | None) -> None:
+    """Checks that need no data: a model is named, its tokenizer loads and fits prompt.kind."""
+    from srpo.rollout.rendering import check_tokenizer
+
     if model is None:
         raise InputError("--model is required (a resumed run defaults to the model it started from)")
-    return catalog, config, model
+    check_tokenizer(model, prompt_kind=config.prompt.kind, trust_remote_code=config.engine.trust_remote_code)
 
 
 def launch(
@@ -58,12 +89,13 @@ def launch(
     from srpo.config import to_dict
     from srpo.train.trainer import train
 
+    checked = _new_run(config_path, overrides, model) if resume is None else None
     distributed.init_processes()
     catalog: Any = catalog_path
     outcome: tuple[Any, Any] | SrpoError = ("", "")
     if distributed.is_main():
         try:
-            catalog, config, model = _resolve(catalog_path, model, config_path, overrides, resume)
+            catalog, config, model = _resolve(catalog_path, model, config_path, overrides, resume, checked)
             outcome = (config, model)
         except SrpoError as error:
             outcome = error

@@ -1,8 +1,11 @@
 """Per-step metrics: always OUTPUT/metrics.jsonl, TensorBoard or Weights & Biases when asked.
 
-`rollout_metrics` turns a step's graded rollouts into the reward and length numbers (per domain,
-`frac_reward_zero_std`: the share of groups whose rewards are all equal, which give no
-gradient). `MetricsLog` writes one JSON object per step on rank 0; TensorBoard and wandb are
+`rollout_metrics` turns a step's graded rollouts into the reward, accuracy and length numbers
+(per domain; `frac_reward_zero_std`: the share of groups whose rewards are all equal, which
+give no gradient). Accuracy is the share of responses the grader marked `correct`, so unlike
+the reward it never includes the format bonus; it and the per-domain and correct/wrong
+lengths are present on every step (null when no response of that kind was sampled), so runs
+compare key by key. `MetricsLog` writes one JSON object per step on rank 0; TensorBoard and wandb are
 imported only when enabled. On resume, lines of steps after the checkpoint are removed, so the
 file holds each step once.
 
@@ -41,6 +44,10 @@ class Scored:
     tokens: int
     truncated: bool
 
+    @property
+    def correct(self) -> bool:
+        return self.status == "correct"
+
     @classmethod
     def of(cls, rollout: Rollout) -> Scored:
         return cls(
@@ -48,11 +55,11 @@ class Scored:
         )
 
 
-def rollout_metrics(rollouts: Sequence[Scored], group_size: int) -> dict[str, float]:
-    """Reward mean/std (overall and per domain), zero-std groups, response lengths; `rollouts`
-    lie group after group."""
+def rollout_metrics(rollouts: Sequence[Scored], group_size: int) -> dict[str, float | None]:
+    """Reward mean/std (overall and per domain), zero-std groups, response lengths, accuracy;
+    `rollouts` lie group after group."""
     rewards = [r.reward for r in rollouts]
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float | None] = {}
     metrics["reward/mean"], metrics["reward/std"] = _mean_std(rewards)
     for domain in sorted({r.domain for r in rollouts}):
         own = [r.reward for r in rollouts if r.domain == domain]
@@ -66,6 +73,26 @@ def rollout_metrics(rollouts: Sequence[Scored], group_size: int) -> dict[str, fl
     metrics["response_length/mean"] = statistics.fmean(lengths) if lengths else 0.0
     metrics["response_length/max"] = float(max(lengths, default=0))
     metrics["response_length/clipped_ratio"] = sum(r.truncated for r in rollouts) / max(1, len(rollouts))
+    return metrics | accuracy_metrics(rollouts)
+
+
+DOMAINS = ("math", "code")
+
+
+def _mean_or_none(values: Sequence[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def accuracy_metrics(rollouts: Sequence[Scored]) -> dict[str, float | None]:
+    """accuracy/mean and per domain; response length per domain and for correct and wrong
+    (every response not graded correct) responses. None where no response is of that kind."""
+    metrics: dict[str, float | None] = {"accuracy/mean": _mean_or_none([float(r.correct) for r in rollouts])}
+    for domain in sorted(set(DOMAINS) | {r.domain for r in rollouts}):
+        own = [r for r in rollouts if r.domain == domain]
+        metrics[f"accuracy/{domain}"] = _mean_or_none([float(r.correct) for r in own])
+        metrics[f"response_length/{domain}/mean"] = _mean_or_none([r.tokens for r in own])
+    metrics["response_length/correct/mean"] = _mean_or_none([r.tokens for r in rollouts if r.correct])
+    metrics["response_length/wrong/mean"] = _mean_or_none([r.tokens for r in rollouts if not r.correct])
     return metrics
 
 

@@ -3,9 +3,11 @@
 `load_policy` reads the model and tokenizer and wraps the model in DeepSpeed. `load_reference`
 gives the frozen initial model for the KL term (sharded the same way under ZeRO-3).
 `RolloutSide` holds the rollout engine: with the `transformers` backend it samples from the
-policy's own module (whole ZeRO-3 parameters are gathered while it generates), so nothing is
-copied; with `vllm` it is a colocated vLLM that may sleep during the update and receives the new
-weights after the optimiser steps of every batch.
+policy's own module (under ZeRO-3 the parameters are gathered once per generation and
+DeepSpeed's per-module hooks are off while it decodes), so nothing is copied; with `vllm` it
+is a vLLM running in the training process (never a separate engine process: srpo sets that up
+itself), that may sleep during the update (level 1 or 2) and receives the new weights,
+streamed, after the optimiser steps of every batch.
 
 Covers: loading and the colocated engine's life cycle. Does not cover: the engines themselves.
 """
@@ -40,7 +42,9 @@ def load_policy(model_path: str, config: TrainConfig) -> Policy:
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
     if config.deepspeed.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        # Non-reentrant checkpointing (transformers' default only from 5.0) needs no input that
+        # requires grad and re-runs ZeRO-3's gathering hooks in the recomputation.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     reference = load_reference(model_path, config) if config.objective.kl_coef > 0 else None
     return Policy(distributed.build_engine(model, config), tokenizer, pad_id, reference)
@@ -59,6 +63,7 @@ def load_reference(model_path: str, config: TrainConfig) -> Any:
 
         settings = distributed.deepspeed_config(config)
         settings.pop("gradient_clipping", None)
+        settings["zero_optimization"].pop("offload_optimizer", None)  # it has no optimiser
         reference, *_ = deepspeed.initialize(model=reference, config=settings)
     else:
         reference.to(distributed.device())
@@ -96,6 +101,7 @@ class RolloutSide:
                 enforce_eager=engine.vllm.enforce_eager,
                 trust_remote_code=engine.trust_remote_code,
                 distributed_executor_backend="external_launcher" if distributed.world_size() > 1 else None,
+                in_process=True,  # the weight sync reaches vLLM's model directly, a tensor at a time
                 seed=self.config.seed,
                 extra_args=dict(engine.vllm.extra_args),
             )
@@ -106,7 +112,7 @@ class RolloutSide:
         self.policy.engine.module.eval()
         if self.vllm:
             return contextlib.nullcontext()
-        return distributed.gathered(self.policy.engine.module, self.config.deepspeed.zero_stage)
+        return distributed.whole_for_generation(self.policy.engine, self.config.deepspeed.zero_stage)
 
     def after_generation(self) -> None:
         """Free vLLM's memory for the update, when configured to."""
@@ -114,12 +120,16 @@ class RolloutSide:
             self.engine.sleep(self.config.engine.vllm.sleep_level)
 
     def sync(self) -> None:
-        """After the optimiser steps (or a resume): the policy's weights into vLLM."""
+        """After the optimiser steps (or a resume): the policy's weights into vLLM, streamed one
+        tensor at a time (under ZeRO-3, one parameter gathered at a time). An asleep engine gets
+        memory for its weights first, and for its KV cache only once they are loaded, so the
+        cache never sits beside the gathered parameters."""
         if not self.vllm:
             return  # the transformers engine samples from the policy itself
-        self.engine.wake_up()
+        self.engine.wake_up(["weights"])
         zero_stage = self.config.deepspeed.zero_stage
         self.engine.update_weights(distributed.named_weights(self.policy.engine.module, zero_stage))
+        self.engine.wake_up(["kv_cache"])
 
     def close(self) -> None:
         self.engine.close()

@@ -9,7 +9,8 @@ dropped; problems with mixed outcomes, and those never solved, stay. Here the re
    the stage's domains (stage 1 math; stage 2 math and code), of the chosen difficulties, one
    row per problem_id (a problem found in several sources is one problem);
 2. each problem's history in this run: the outcome of the latest epoch it was sampled in
-   (new, mixed, all_wrong, solved);
+   (new, mixed, all_wrong, solved), from the run's per-epoch sample and correct counts
+   (`rollout_groups`, kept with `rollouts`: one row per sampled group, not per sample);
 3. solved problems are dropped, or come back after `return_after_epochs` (`data.sampling`
    `history`; `uniform` and `dynamic` keep them);
 4. in stage 2, the larger domain is subsampled to reach `code_share`; the order (and the
@@ -49,15 +50,10 @@ eligible AS (
       AND problem_id NOT IN (SELECT problem_id FROM blocked)
       AND {filters}
 ),
-last_seen AS (
-    SELECT problem_id, max(epoch) AS last_epoch FROM rollouts
-    WHERE run_id = $run_id AND epoch < $epoch GROUP BY problem_id
-),
 outcome AS (
-    SELECT r.problem_id, l.last_epoch, count(*) AS samples,
-           count(*) FILTER (r.status = 'correct') AS correct
-    FROM rollouts r JOIN last_seen l ON r.problem_id = l.problem_id AND r.epoch = l.last_epoch
-    WHERE r.run_id = $run_id GROUP BY r.problem_id, l.last_epoch
+    SELECT problem_id, max(epoch) AS last_epoch, arg_max(samples, epoch)::BIGINT AS samples,
+           arg_max(correct, epoch)::BIGINT AS correct
+    FROM rollout_groups WHERE run_id = $run_id AND epoch < $epoch GROUP BY problem_id
 ),
 judged AS (
     SELECT e.problem_id, e.domain, o.last_epoch, o.samples, o.correct,
@@ -236,13 +232,13 @@ def next_epoch_plan(con: duckdb.DuckDBPyConnection, run_id: str) -> EpochPlan:
     the run's current one (or the current one if it has not started), in the run's stage, with
     the data settings and seed stored with the run."""
     from srpo.catalog.epochs import stored_epoch
-    from srpo.catalog.runs import TRAIN_KIND, get_run, run_position
+    from srpo.catalog.runs import PEER_TRAINER_KINDS, TRAIN_KIND, get_run, run_position
     from srpo.config import build
     from srpo.train.config import DataConfig
 
     run = get_run(con, run_id)
     position = run_position(con, run_id)
-    if run is None or position is None or run.kind != TRAIN_KIND:
+    if run is None or position is None or run.kind not in (TRAIN_KIND, *PEER_TRAINER_KINDS):
         raise InputError(f"--next-epoch {run_id}: no training run with that id in this catalog")
     data = build(DataConfig, run.config.get("data", {}), where="data.")
     _, started = stored_epoch(con, run_id, position.epoch)

@@ -45,6 +45,9 @@ class Rollout:
     reward: float
     status: str
     extracted: str | None
+    engine_logprobs: tuple[float, ...] | None = None
+    """The engine's log-prob of each response token under its sampling distribution
+    (`Sample.logprobs`); None when the engine gives none."""
 
     @property
     def truncated(self) -> bool:
@@ -175,6 +178,7 @@ def _rollouts(
                     reward=grade.reward + bonus,
                     status=grade.status,
                     extracted=grade.extracted,
+                    engine_logprobs=sample.logprobs,
                 )
             )
     return found

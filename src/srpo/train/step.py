@@ -8,14 +8,18 @@
 3. group advantages and the overlong rule (`objective`), then the optimiser steps (`update`)
    on the groups trained on;
 4. the new weights go to the rollout engine when it holds its own copy (vLLM);
-5. the step's metrics: rewards and lengths over all ranks, loss statistics, timings.
+5. the step's metrics: rewards, accuracy and lengths over all ranks, loss and sampling
+   statistics, timings, and on GPUs the peak memory of generation and of the update
+   (`memory/generate_gib`, `memory/update_gib`: torch's peak allocated bytes on this rank).
 
 Covers: the order of one step and its metrics. Does not cover: the epoch loop (`trainer`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,22 +57,27 @@ def run_step(
     `more(count)` gives the epoch's next problems to dynamic sampling."""
     config = context.config
     started = time.perf_counter()
-    with context.rollouts.generating():
+    memory: dict[str, float] = {}
+    with _peak_memory(memory, "memory/generate_gib"), context.rollouts.generating():
         drawn = _draw(context, state, problems, more)
     context.rollouts.after_generation()
     sampled = time.perf_counter()
     scored = _record(context, state, drawn)
     written = time.perf_counter()
-    stats = _update(context, state, drawn)
+    with _peak_memory(memory, "memory/update_gib"):
+        stats = _update(context, state, drawn)
     trained = time.perf_counter()
     context.rollouts.sync()
     synced = time.perf_counter()
     state.generated += drawn.generated
     metrics: dict[str, Any] = {"step": state.step, "epoch": state.epoch, "stage": state.stage}
     metrics |= rollout_metrics(scored, config.sampling.n) if scored else {}
-    metrics["reward/mean"] = distributed.broadcast(metrics.get("reward/mean", 0.0))
+    # Every rank's stage switch reads them (rank 0 holds the gathered rollouts).
+    metrics["reward/mean"], metrics["accuracy/mean"] = distributed.broadcast(
+        (metrics.get("reward/mean", 0.0), metrics.get("accuracy/mean") or 0.0)
+    )
     metrics |= drawn.counts(generated_total=state.generated, trained_total=state.samples)
-    metrics |= stats
+    metrics |= stats | memory
     step_s = max(synced - started, 1e-9)
     metrics["samples"] = len(scored)
     metrics["tokens"] = sum(item.tokens for item in scored)
@@ -129,6 +138,19 @@ def _sampler(context: StepContext, state: TrainerState) -> SampleFn:
 
 # Dynamic sampling's later rounds of a step: a seed offset no earlier round or step uses.
 _ROUND_SEED_STRIDE = 7_919
+
+
+@contextlib.contextmanager
+def _peak_memory(found: dict[str, float], key: str) -> Iterator[None]:
+    """On a GPU, the peak memory allocated by torch inside the block, in GiB, as found[key]."""
+    import torch
+
+    if not torch.cuda.is_available():
+        yield
+        return
+    torch.cuda.reset_peak_memory_stats()
+    yield
+    found[key] = torch.cuda.max_memory_allocated() / 2**30
 
 
 def rollout_rows(

@@ -28,6 +28,7 @@ from srpo.train import distributed
 from srpo.train.catalog_record import CatalogRecord, new_run_id
 from srpo.train.checkpoint import TrainerState, export_model, load_checkpoint, save_checkpoint
 from srpo.train.metrics import MetricsLog
+from srpo.train.resampling import HISTORIES
 from srpo.train.stages import StageSwitch
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from srpo.train.step import StepContext
 
 log = logging.getLogger("srpo.train")
+
+RESAMPLE_KEYS = ("kept", *HISTORIES, "dropped", "subsampled")
+"""The resample/* metrics of every step (`resampling.EpochPlan.counts` plus `kept`)."""
 
 
 @dataclass(slots=True)
@@ -128,13 +132,14 @@ class Trainer:
             self.stage_switch.restore(self.state.stage_switch)
             self.report.resumed_from = checkpoint
         state = self.state
-        if self.record is not None:
-            self.report.rollouts_forgotten = self.record.rewind(
+        self.report.rollouts_forgotten = self._from_main(
+            lambda record: record.rewind(
                 step=state.step,
                 epoch=state.epoch if checkpoint else -1,
                 stage=state.stage,
                 checkpoint=checkpoint,
             )
+        )
         self.metrics.truncate_after(state.step)
         log.info(
             "resuming %s after step %d (epoch %d, stage %d)",
@@ -162,8 +167,8 @@ class Trainer:
                 context = StepContext(self.config, self.policy, rollouts, grader, self.record)
                 self.report.stop_reason = self._loop(context, on_step)
             self._finish_files()
-            if self.record is not None:
-                self.record.flush()  # every rollout is in the catalog before the run is complete
+            # Every rollout is in the catalog (or, if it stayed locked, in the run's spool).
+            self._from_main(lambda record: record.flush())
             status = "completed"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -199,7 +204,8 @@ class Trainer:
             problems = self._texts(ids)
             state.step += 1
             metrics = run_step(context, state, problems, more=partial(self._more, epoch))
-            metrics |= {f"resample/{key}": value for key, value in epoch.counts.items()}
+            # The same keys on every step, resumed or not (a stored epoch's counts may lack some).
+            metrics |= {f"resample/{key}": epoch.counts.get(key, 0) for key in RESAMPLE_KEYS}
             state.batch_in_epoch += 1
             self._after_step(metrics, on_step)
         return "max_steps"
@@ -207,7 +213,7 @@ class Trainer:
     def _texts(self, ids: list[str]) -> list[ProblemText]:
         """The problems' texts from rank 0, on every rank; they count as taken from the epoch."""
         self.state.taken_in_epoch += len(ids)
-        return distributed.broadcast(self.record.texts(ids) if self.record else None)
+        return self._from_main(lambda record: record.texts(ids))
 
     def _more(self, epoch: _Epoch, count: int) -> list[ProblemText]:
         """Up to `count` more of the epoch's problems, for dynamic sampling's next round."""
@@ -217,9 +223,8 @@ class Trainer:
     def _after_step(self, metrics: dict[str, Any], on_step: Callable[[dict[str, Any]], None] | None) -> None:
         state = self.state
         self.report.rewards.append(metrics["reward/mean"])
-        reason = self.stage_switch.observe(
-            stage=state.stage, step=state.step, mean_reward=metrics["reward/mean"]
-        )
+        accuracy = metrics["accuracy/mean"]
+        reason = self.stage_switch.observe(stage=state.stage, step=state.step, accuracy=accuracy)
         if reason is None and state.stage == 1 and self.config.stages.rollouts_reached(state.generated):
             reason = "rollouts"
         if reason is not None:
@@ -236,15 +241,39 @@ class Trainer:
         """The epoch in progress: stored, or planned by the resampling query (rank 0)."""
         state = self.state
         if self._epoch is None or self._epoch.number != state.epoch:
-            found = None
-            if self.record is not None:
-                found = self.record.epoch(epoch=state.epoch, stage=state.stage, step=state.step)
-            stage, problems, counts = distributed.broadcast(found)
+            stage, problems, counts = self._from_main(
+                lambda record: record.epoch(epoch=state.epoch, stage=state.stage, step=state.step)
+            )
             self._epoch = _Epoch(state.epoch, stage, [p.problem_id for p in problems], counts)
             if problems:
                 state.stage = stage
                 log.info("epoch %d (stage %d): %s", state.epoch, stage, counts)
         return self._epoch
+
+    def _from_main(self, ask: Callable[[CatalogRecord], Any]) -> Any:
+        """Rank 0's answer from the catalog, on every rank. A failure there (now, or held from a
+        write since the last call) stops every rank with its message instead of leaving the
+        others waiting in the next collective."""
+        answer: Any = None
+        failure: Exception | None = None
+        if self.record is not None:
+            try:
+                self.record.raise_failure()
+                answer = ask(self.record)
+            except Exception as error:
+                failure = error
+                sent = (
+                    error
+                    if isinstance(error, SrpoError)
+                    else SrpoError(f"rank 0: {type(error).__name__}: {error}")
+                )
+                answer = _Failed(sent)
+        answer = distributed.broadcast(answer)
+        if failure is not None:
+            raise failure
+        if isinstance(answer, _Failed):
+            raise answer.error
+        return answer
 
     def _switch_stage(self, reason: str) -> None:
         """Stage 2 from the next epoch on: the current epoch ends here."""
@@ -284,6 +313,13 @@ class Trainer:
             notes = {"stop_reason": self.report.stop_reason, "steps": self.state.step,
                      "output_dir": str(self.output_dir)}  # fmt: skip
             self.record.finish(status, notes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """Rank 0's failure, as sent to the other ranks."""
+
+    error: SrpoError
 
 
 def _seed_everything(seed: int) -> None:

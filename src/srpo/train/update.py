@@ -6,9 +6,15 @@ micro-batches whose gradients DeepSpeed accumulates. The loss of each micro-batc
 divided by the normaliser of its whole mini-batch over all ranks (`objective.normaliser`), and
 DeepSpeed is told not to rescale it, so accumulation gives exactly the full mini-batch loss.
 
+Micro-batches are filled with length-sorted samples up to `objective.micro_batch_tokens`
+padded tokens (and at most `micro_batch_size` samples), so the memory of a forward pass is
+bounded by tokens, not by a count of sequences of any length.
+
 The log-probs of the sampling policy ("old") are computed before the first step only when the
 batch is used for more than one step; with a single step the policy is the sampling policy, and
 the detached log-probs of the same forward pass are used (ratio 1, one forward pass saved).
+They are also what the engine's log-probs are compared with: the importance weights
+(`objective.importance_weights`) and the sampling/* statistics come from the first pass.
 Every rank runs the same number of forward passes (ZeRO-3 gathers parameters in each), padding
 with zero-weight micro-batches where its share is smaller.
 
@@ -24,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from srpo.train import distributed
-from srpo.train.objective import micro_batch_loss, normaliser
+from srpo.train.objective import ImportanceWeights, importance_weights, micro_batch_loss, normaliser
 from srpo.train.tokens import pack, token_logprobs
 
 if TYPE_CHECKING:
@@ -49,12 +55,26 @@ class UpdateStats:
     """Gradient norm before clipping, of the last optimiser step."""
     learning_rate: float
     optimiser_steps: int
+    logp_diff_mean: float | None = None
+    """Mean over response tokens of |trainer log-prob - engine log-prob| (None: the engine gave
+    no log-probs)."""
+    logp_diff_max: float | None = None
+    is_ratio_mean: float | None = None
+    """Mean importance weight per token, after the cap and the sequence bounds (also computed,
+    as a diagnostic, when objective.importance_sampling is off)."""
+    is_capped_frac: float | None = None
+    """Share of tokens whose ratio exceeded objective.importance_sampling_cap."""
+    is_masked_frac: float | None = None
+    """Share of tokens in responses rejected by the geometric-mean bounds."""
 
-    def as_metrics(self) -> dict[str, float]:
+    def as_metrics(self) -> dict[str, float | None]:
         return {"loss": self.loss, "clip_fraction": self.clip_fraction,
                 "clip_low_fraction": self.clip_low_fraction, "clip_high_fraction": self.clip_high_fraction,
                 "kl": self.kl, "entropy": self.entropy, "grad_norm": self.grad_norm,
-                "learning_rate": self.learning_rate, "optimiser_steps": self.optimiser_steps}  # fmt: skip
+                "learning_rate": self.learning_rate, "optimiser_steps": self.optimiser_steps,
+                "sampling/logp_diff/mean": self.logp_diff_mean, "sampling/logp_diff/max": self.logp_diff_max,
+                "sampling/is_ratio/mean": self.is_ratio_mean, "sampling/is_capped_frac": self.is_capped_frac,
+                "sampling/is_masked_frac": self.is_masked_frac}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -66,6 +86,20 @@ class _Totals:
     kl: float = 0.0
     entropy: float = 0.0
     entropy_tokens: float = 0.0
+    is_tokens: float = 0.0
+    diff_sum: float = 0.0
+    diff_max: float = 0.0
+    ratio_sum: float = 0.0
+    capped: float = 0.0
+    masked: float = 0.0
+
+    def add_sampling(self, found: ImportanceWeights) -> None:
+        self.is_tokens += found.tokens
+        self.diff_sum += found.diff_sum
+        self.diff_max = max(self.diff_max, found.diff_max)
+        self.ratio_sum += found.ratio_sum
+        self.capped += found.capped
+        self.masked += found.masked
 
 
 def policy_update(
@@ -102,19 +136,15 @@ def policy_update(
                 with_entropy=update == 0,
             )
             totals.loss += loss
-    summed = distributed.all_sum(
-        [
-            totals.loss,
-            totals.tokens,
-            totals.clip_low,
-            totals.clip_high,
-            totals.kl,
-            totals.entropy,
-            totals.entropy_tokens,
-        ]
-    )
-    loss, tokens, clip_low, clip_high, kl, entropy, entropy_tokens = summed
+    t = totals
+    summed = distributed.all_sum([t.loss, t.tokens, t.clip_low, t.clip_high, t.kl, t.entropy,
+                                  t.entropy_tokens, t.is_tokens, t.diff_sum, t.ratio_sum, t.capped,
+                                  t.masked])  # fmt: skip
+    loss, tokens, clip_low, clip_high, kl, entropy, entropy_tokens = summed[:7]
+    is_tokens, diff_sum, ratio_sum, capped, masked = summed[7:]
+    diff_max = distributed.all_max_float(t.diff_max)
     tokens = max(tokens, 1.0)
+    sampled = is_tokens > 0  # some engine log-probs to compare with
     return UpdateStats(
         loss=loss / distributed.world_size() / steps,
         clip_fraction=(clip_low + clip_high) / tokens,
@@ -125,6 +155,11 @@ def policy_update(
         grad_norm=grad_norm,
         learning_rate=float(engine.get_lr()[0]),
         optimiser_steps=steps,
+        logp_diff_mean=diff_sum / is_tokens if sampled else None,
+        logp_diff_max=diff_max if sampled else None,
+        is_ratio_mean=ratio_sum / is_tokens if sampled else None,
+        is_capped_frac=capped / is_tokens if sampled else None,
+        is_masked_frac=masked / is_tokens if sampled else None,
     )
 
 
@@ -141,10 +176,29 @@ def _mini_batches(count: int, config: TrainConfig, *, step: int, update: int) ->
     return [order[bounds[i] : bounds[i + 1]] for i in range(parts)]
 
 
-def _micro_batches(rollouts: Sequence[Rollout], indices: list[int], size: int) -> list[list[int]]:
-    # Similar lengths share a micro-batch: less padding, same gradient.
-    by_length = sorted(indices, key=lambda i: len(rollouts[i].prompt_ids) + len(rollouts[i].response_ids))
-    return [by_length[i : i + size] for i in range(0, len(by_length), size)]
+def micro_batches(
+    lengths: Sequence[int], indices: Sequence[int], *, max_tokens: int, max_size: int | None = None
+) -> list[list[int]]:
+    """`indices` grouped into micro-batches of similar lengths (less padding, same gradient):
+    each holds at most `max_tokens` padded tokens (count x its longest) and `max_size` samples,
+    and at least one sample (a longer one gets a micro-batch of its own)."""
+    found: list[list[int]] = []
+    current: list[int] = []
+    for index in sorted(indices, key=lambda i: lengths[i]):
+        full = max_size is not None and len(current) >= max_size
+        if current and (full or (len(current) + 1) * lengths[index] > max_tokens):
+            found.append(current)
+            current = []
+        current.append(index)
+    return [*found, current] if current else found
+
+
+def _micro_batches(rollouts: Sequence[Rollout], indices: list[int], config: TrainConfig) -> list[list[int]]:
+    lengths = [len(r.prompt_ids) + len(r.response_ids) for r in rollouts]
+    objective = config.objective
+    return micro_batches(
+        lengths, indices, max_tokens=objective.micro_batch_tokens, max_size=objective.micro_batch_size
+    )
 
 
 def _optimiser_step(
@@ -171,7 +225,7 @@ def _optimiser_step(
         constant_length=constant,
     )
     divide_by = distributed.all_sum([local])[0] / distributed.world_size()
-    micro = _micro_batches(rollouts, indices, objective.micro_batch_size)
+    micro = _micro_batches(rollouts, indices, config)
     count = distributed.all_max(len(micro))
     loss_sum = 0.0
     for position in range(count):
@@ -231,6 +285,10 @@ def _micro_loss(
     mask = packed.response_mask * row_weights
     old_rows = _aligned(old, chosen, packed) if old is not None else logprobs.detach()
     ref_rows = _aligned(ref, chosen, packed) if ref is not None else None
+    engine_rows, has_engine = _engine_rows(rollouts, chosen, packed)
+    weighted = importance_weights(old_rows, engine_rows, packed.response_mask, has_engine, config.objective)
+    if with_entropy:  # the first pass over the batch: each sample counted once
+        totals.add_sampling(weighted)
     parts = micro_batch_loss(
         logprobs,
         old_rows,
@@ -239,6 +297,7 @@ def _micro_loss(
         config.objective,
         divide_by=divide_by,
         ref_logprobs=ref_rows,
+        is_weights=weighted.weights if bool(has_engine.any()) else None,
     )
     totals.tokens += parts.tokens
     totals.clip_low += parts.clip_low_tokens
@@ -264,7 +323,7 @@ def _logprobs_of(
 
     found: list[torch.Tensor | None] = [None] * len(rollouts)
     indices = list(range(len(rollouts)))
-    micro = _micro_batches(rollouts, indices, config.objective.micro_batch_size)
+    micro = _micro_batches(rollouts, indices, config)
     count = distributed.all_max(len(micro))
     with torch.no_grad():
         for position in range(count):
@@ -288,6 +347,26 @@ def _aligned(per_sample: list[torch.Tensor], chosen: list[int], packed) -> torch
     for row, index in enumerate(chosen):
         out[row][packed.response_mask[row] > 0] = per_sample[index].to(out.device)
     return out
+
+
+def _engine_rows(rollouts: Sequence[Rollout], chosen: list[int], packed) -> tuple[torch.Tensor, torch.Tensor]:
+    """The engine's log-probs placed like `_aligned`, and which rows have them (a row whose
+    engine gave none, or a NaN, or not one per token, is left out of the correction)."""
+    import torch
+
+    out = torch.zeros_like(packed.response_mask)
+    has = torch.zeros(len(chosen), dtype=torch.bool, device=out.device)
+    for row, index in enumerate(chosen):
+        values = rollouts[index].engine_logprobs
+        if values is None or len(values) != len(rollouts[index].response_ids):
+            continue
+        found = torch.tensor(values, dtype=out.dtype)
+        if bool(torch.isnan(found).any()):
+            continue
+        # A token the engine gave probability 0 (-inf) gets the largest ratio, which the cap bounds.
+        out[row][packed.response_mask[row] > 0] = found.clamp(min=-1e4).to(out.device)
+        has[row] = True
+    return out, has
 
 
 def _grad_norm_before_step(engine: Any, config: TrainConfig) -> float | None:

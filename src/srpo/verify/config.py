@@ -44,8 +44,18 @@ class SandboxConfig:
     isolation: Literal["auto", "bwrap", "unshare", "rlimits"] = "auto"
     """`auto` takes the strongest level that works here; naming one fails if it does not
     (see `srpo-curate doctor`)."""
+    min_isolation: Literal["bwrap", "unshare", "rlimits"] = "bwrap"
+    """The weakest isolation untrusted code may run under (fail closed): below it, grading code
+    stops with an error naming this setting, never a silent downgrade. `bwrap`: private
+    namespaces, a read-only system, private scratch and /tmp, no network. Lower it (`--set
+    grader.sandbox.min_isolation=unshare`) only where bubblewrap cannot run and what `srpo-curate
+    doctor` lists for the weaker level is acceptable."""
     scratch_mb: int = 64
     """Size of a sandbox's private writable scratch directory (a tmpfs under bubblewrap)."""
+    total_memory_mb: int | None = None
+    """Memory of all sandboxes together (`workers` of them), where the machine delegates a cgroup
+    v2 subtree to srpo; None: half of the machine's memory. Elsewhere only each program is capped
+    (`memory_mb`); `srpo-curate doctor` says which."""
 
     def validate(self) -> None:
         for name in ("total_timeout_s", "memory_mb", "max_processes", "max_file_mb", "max_open_files",
@@ -53,6 +63,8 @@ class SandboxConfig:
             value = getattr(self, name)
             if not value > 0:
                 raise InputError(f"grader.sandbox.{name} must be positive, got {value}")
+        if self.total_memory_mb is not None and not self.total_memory_mb > 0:
+            raise InputError(f"grader.sandbox.total_memory_mb must be positive, got {self.total_memory_mb}")
 
     def limits(self, *, timeout_s: float) -> Limits:
         from srpo.sandbox import Limits
@@ -66,7 +78,12 @@ class SandboxConfig:
     def options(self) -> SandboxOptions:
         from srpo.sandbox import SandboxOptions
 
-        return SandboxOptions(level=self.isolation, scratch_mb=self.scratch_mb)
+        return SandboxOptions(
+            level=self.isolation,
+            min_isolation=self.min_isolation,
+            scratch_mb=self.scratch_mb,
+            total_memory_mb=self.total_memory_mb,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,7 +3,8 @@
 Input lines: `{"id", "domain": "math", "answer": gold, "response": text}`; instead of
 `answer`, a `problem_id` takes the gold (or, for code, the tests) from the catalog. Code lines
 carry `"tests"` in the shared test format. Each output line is the input object plus `reward`,
-`status`, `extracted` and `detail`, in input order. A line that cannot be read still gets an
+`status`, `extracted` and `detail` (code lines also `passed_fraction` and the sandbox's
+`isolation`), in input order. A line that cannot be read still gets an
 output line (`{"line": n, "status": "error", ...}`), so output line n always answers input
 line n, and is reported with its line number.
 
@@ -178,6 +179,8 @@ def _output_row(line: _Line, grade: Grade | None) -> dict[str, Any]:
     row.update({"extracted": grade.extracted, "detail": grade.detail})
     if grade.passed_fraction is not None:
         row["passed_fraction"] = grade.passed_fraction
+    if grade.isolation is not None:
+        row["isolation"] = grade.isolation
     return row
 
 

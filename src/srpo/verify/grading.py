@@ -7,7 +7,10 @@ processes, each under a hard time limit (`pool`). Code items go to `srpo.verify.
 (`grade_code_batch`, built on the sandbox).
 
 Statuses: correct (reward 1.0), wrong, no_answer, timeout, error (reward 0.0). A code grader's
-own status is kept in `detail` and its partial credit in `passed_fraction`.
+own status is kept in `detail` and its partial credit in `passed_fraction`; a code grade names the
+sandbox's isolation level (`isolation`). Code runs only at `grader.sandbox.min_isolation` or
+stronger: below it `grade` raises `IsolationBelowMinimum` (one line naming that setting) instead of
+grading, and `code_sandbox()` lets a caller find that out before any other work.
 
 Covers: dispatch by domain, the math path, turning failures into grades. Does not cover: the
 comparison rules (see `equivalence`) or reading/writing files (see `grade_file`).
@@ -52,6 +55,9 @@ class Grade:
     code_status: str | None = None
     """Code only: the sandbox's verdict (passed, failed, timeout, memory, runtime_error, no_code,
     sandbox_error); `status` maps it onto the math vocabulary for the trainer."""
+    isolation: str | None = None
+    """Code only: the isolation level the program ran under (bwrap, unshare, rlimits); empty
+    when nothing ran (no code block)."""
 
 
 def _grade(status: GradeStatus, extracted: str | None, detail: str) -> Grade:
@@ -81,7 +87,11 @@ class Grader:
     """
 
     config: GraderConfig = field(default_factory=GraderConfig)
+    chunk_size: int = 16
+    """Math items sent to a worker at once: large for throughput (files, training batches),
+    small for latency (the reward server, where a request waits for its chunk)."""
     _pool: WorkerPool | None = None
+    _code_pool: Any = None  # srpo.sandbox.SandboxPool, imported only when code is graded
 
     def __enter__(self) -> Grader:
         return self
@@ -97,8 +107,20 @@ class Grader:
     def _workers(self) -> WorkerPool:
         if self._pool is None:
             self.config.validate()
-            self._pool = WorkerPool(self.config.pool_options())
+            self._pool = WorkerPool(self.config.pool_options(chunk_size=self.chunk_size))
         return self._pool
+
+    def code_sandbox(self) -> Any:
+        """The sandboxes code items run in (the process-wide pool for these settings, started
+        on first use). Raises IsolationBelowMinimum, naming `grader.sandbox.min_isolation`,
+        where the isolation is weaker than allowed: commands that will grade code call this
+        before any other work."""
+        if self._code_pool is None:
+            from srpo.verify.code import sandbox_pool
+
+            self.config.validate()
+            self._code_pool = sandbox_pool(self.config.workers, self.config.sandbox.options())
+        return self._code_pool
 
     def grade(
         self, items: Sequence[GradeItem], *, on_done: Callable[[int], None] | None = None
@@ -151,13 +173,12 @@ class Grader:
     def _code(self, items: list[GradeItem]) -> list[Grade]:
         from srpo.verify import code
 
+        pool = self.code_sandbox()  # outside the `try`: a refused sandbox stops grading
         try:
-            self.config.validate()
             results = code.grade_code_batch(
                 [code.CodeItem(response=item.response, tests=item.tests) for item in items],
-                workers=self.config.workers,
                 limits=self.config.code_limits(),
-                sandbox=self.config.sandbox.options(),
+                pool=pool,
             )
         except Exception as error:  # the code grader failing must not lose the math grades
             detail = f"code grader failed: {type(error).__name__}: {error}"[:300]
@@ -183,6 +204,7 @@ def _from_code_grade(result: Any) -> Grade:
         detail=f"code: {result.status}" + (f" ({failure.reason})" if failure else ""),
         passed_fraction=result.passed_fraction,
         code_status=result.status,
+        isolation=result.isolation,
     )
 
 

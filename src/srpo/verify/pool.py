@@ -47,9 +47,9 @@ class PoolOptions:
         from srpo.errors import InputError
 
         if self.workers < 1:
-            raise InputError(f"--workers must be at least 1, got {self.workers}")
+            raise InputError(f"grader.workers (--workers) must be at least 1, got {self.workers}")
         if not self.timeout_s > 0:
-            raise InputError(f"--timeout must be positive, got {self.timeout_s}")
+            raise InputError(f"grader.timeout_s (--timeout) must be positive, got {self.timeout_s}")
 
 
 @dataclass(frozen=True, slots=True)

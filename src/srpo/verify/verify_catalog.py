@@ -127,7 +127,8 @@ def _code_reason(result) -> str:
     failure = result.failure
     where = f"case {failure.case}: " if failure is not None and failure.case is not None else ""
     detail = failure.reason if failure is not None else result.reason
-    return f"code.{result.status}: {where}{detail}"[:500]
+    ran = f" ({result.isolation})" if result.isolation else ""
+    return f"code.{result.status}: {where}{detail}"[: 500 - len(ran)] + ran
 
 
 def verify_catalog(

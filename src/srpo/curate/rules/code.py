@@ -3,7 +3,10 @@
 Signals come from three places: the statement's text, the reference solution (parsed with
 `ast`: its imports and its calls to `open`), and dataset fields kept in metadata
 (CodeContests' `input_file` / `output_file`).
-- `code.file_io`: named input/output files, `freopen`, a solution that opens files.
+- `code.file_io`: a named file to open (input.txt, "the file named data.csv", "read from
+  scores.txt"), `freopen`, a solution that opens files, dataset file fields; "the input file" /
+  "output file" without a name only when the tests are not stdin/stdout (Codeforces-style
+  statements call standard input "the input file").
 - `code.network`: HTTP, sockets, APIs, downloads; a solution importing a network module.
 - `code.environment`: third-party packages (anything outside the standard library that is not
   in `allowed_packages`), GUI / OS-specific / process-spawning modules, or a statement that
@@ -24,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from srpo.catalog.testspec import AssertTests, CodeTests
+from srpo.catalog.testspec import AssertTests, CodeTests, StdioTests
 from srpo.curate.rules.registry import Subject, rule
 
 NETWORK_MODULES = frozenset({
@@ -38,10 +41,19 @@ ENVIRONMENT_MODULES = frozenset({
 })  # fmt: skip
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
 
-_FILE_TEXT = re.compile(
-    r"\b(?:input|output)\s+files?\b|\b(?:read|reads|write|writes)\s+(?:from|to|into)\s+(?:the\s+|a\s+)?file\b"
-    r"|\b(?:input|output)\.(?:txt|in|out)\b|\bfile\s+(?:named\s+|called\s+)?[\"'`]?[\w-]+\.\w{1,4}\b"
-    r"|\bfreopen\b",
+# A file the program must open: a conventional judge file name, a file "named"/"called" X, or a
+# verb of reading or writing near a file name; or C's freopen.
+_NAMED_FILE = re.compile(
+    r"\b(?:input|output)\.(?:txt|in|out)\b|\bfreopen\b"
+    r"|\bfiles?\s+(?:named|called)\s+[\"'`]?[\w-]+\.\w{1,4}\b"
+    r"|\b(?:open|read|reads|reading|write|writes|writing|save|saves|load|loads)\b[^.\n]{0,40}?"
+    r"[\"'`]?\b[\w-]+\.(?:txt|csv|tsv|json|xml|dat|log|in|out)\b",
+    re.IGNORECASE,
+)
+# Files without a name: on Codeforces-style sites "the input file" is standard input, so these
+# words only count when the tests are not stdin/stdout.
+_UNNAMED_FILE = re.compile(
+    r"\b(?:input|output)\s+files?\b|\b(?:read|reads|write|writes)\s+(?:from|to|into)\s+(?:the\s+|a\s+)?file\b",
     re.IGNORECASE,
 )
 _NETWORK_TEXT = re.compile(
@@ -130,13 +142,20 @@ def _metadata_files(metadata: Mapping[str, Any]) -> bool:
     return any(isinstance(n, str) and n.strip() and n.strip() not in ("stdin", "stdout") for n in names)
 
 
-def needs_file_io(question: str, facts: SolutionFacts, metadata: Mapping[str, Any]) -> bool:
-    return bool(_FILE_TEXT.search(question)) or facts.opens_files or _metadata_files(metadata)
+def needs_file_io(
+    question: str, facts: SolutionFacts, metadata: Mapping[str, Any], *, tests: CodeTests | None = None
+) -> bool:
+    """A named file to open, a solution that opens one, dataset file fields; "the input file"
+    only when the tests are not stdin/stdout (there it means standard input)."""
+    if _NAMED_FILE.search(question) or facts.opens_files or _metadata_files(metadata):
+        return True
+    return not isinstance(tests, StdioTests) and bool(_UNNAMED_FILE.search(question))
 
 
 @rule("code.file_io")
 def _file_io(subject: Subject) -> bool:
-    return needs_file_io(subject.problem.question, subject.facts, subject.problem.metadata)
+    problem = subject.problem
+    return needs_file_io(problem.question, subject.facts, problem.metadata, tests=problem.tests)
 
 
 def needs_network(question: str, facts: SolutionFacts) -> bool:

@@ -1,7 +1,8 @@
 """Math filters, after PRIME's cleaning: reject what a rule-based reward cannot grade fairly.
 
 Each rule reads the raw question (and the gold answer) and says whether its reason applies:
-- `math.multi_part`: two or more enumerated parts that each ask for something.
+- `math.multi_part`: two or more enumerated parts that each ask for something, numbered in any
+  common style (`srpo.curate.rules.parts` finds them).
 - `math.proof`: an imperative to prove / show that / demonstrate that / justify.
 - `math.needs_image`: `[asy]` drawings, image links, or a reference to a figure shown.
 - `math.needs_table`: a tabular / markdown table, `\\hline` rows, or a reference to "the table".
@@ -18,39 +19,13 @@ from __future__ import annotations
 
 import re
 
+from srpo.curate.rules.parts import has_parts
 from srpo.curate.rules.registry import Subject, rule
 
-_PAREN_MARKER = r"\(\s*(?P<paren>[1-9]|i{1,3}|iv|vi{0,3}|I{1,3}|IV|VI{0,3}|[a-e])\s*\)"
-_LINE_MARKER = r"^[ \t]*(?P<line>[1-9]|[a-e]|I{1,3}|IV)\s*[.)](?=\s)"
-_CIRCLED = r"(?P<circled>[①②③④⑤⑥⑦⑧⑨])"
-_MARKER = re.compile(
-    rf"(?:(?<=^)|(?<=[\s.;:,?!]))(?:{_PAREN_MARKER}|{_CIRCLED})|{_LINE_MARKER}", re.MULTILINE
-)
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
-# An ask is a question mark or an imperative; "which" / "how" alone are often relative words.
-_ASK = re.compile(
-    r"\?|\b(?:find|determine|compute|calculate|evaluate|solve|prove|show|express|write|simplify|fill|complete|"
-    r"list|sketch|draw|explain|give|state|identify|estimate|factor|expand|derive|obtain|discuss|"
-    r"judge|verify|describe|graph|plot)\b",
-    re.IGNORECASE,
-)
-_BLANK = re.compile(r"_{3,}|\\underline\{\s*(?:\\quad|\\qquad|\s)*\}")
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_ROMAN_NUMERALS = str.maketrans({"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V", "Ⅵ": "VI"})
-# A colon-ended instruction that every part inherits ("Calculate:", "Find the values of:"),
-# unlike a list of conditions ("... satisfying the following conditions:").
-_LEAD_IN = re.compile(
-    r"(?:^|[.?!\n])\s*(?:calculate|compute|evaluate|simplify|solve|fill\s+in|find|determine|answer)\b"
-    r"(?![^.?!\n]*\b(?:conditions?|satisf\w*|such\s+that|properties|statements?)\b)[^.?!\n:]{0,80}:\s*$",
-    re.IGNORECASE,
-)
-_TEX_WRAPPED_MARKER = re.compile(r"\\{1,2}\(\s*(\([^()]{1,4}\))\s*\\{1,2}\)")
-_DOLLAR_MARKER = re.compile(r"\$\s*(\([^()$]{1,4}\))\s*(\$?)")
 _SELECTION = r"(?:\(\s*(?:\d|[ivx]{1,4}|[IVX]{1,4})\s*\)|[①②③④⑤⑥⑦⑧⑨])"
 _SELECTION_ANSWER = re.compile(
     rf"\s*(?:\\text\{{)?\s*{_SELECTION}(?:[\s,;、]*(?:and\s*)?{_SELECTION})*\s*\}}?\s*"
 )
-_PART_WORD = re.compile(r"\bpart\s*\(?(?:[1-9]|[a-e]|i{1,3}|I{1,3})\)?\s*[:.)]", re.IGNORECASE)
 
 # An imperative at the start of a sentence or part: "census data show that" is not a proof.
 _PROOF = re.compile(
@@ -105,65 +80,10 @@ _LETTER_ANSWER = re.compile(
 )
 
 
-def _ordinal(match: re.Match[str]) -> tuple[str, int]:
-    """(style, position) of a part marker: ('paren-digit', 2) for (2), ('paren-roman', 2) for (ii)."""
-    if match.group("circled"):
-        return "circled", "①②③④⑤⑥⑦⑧⑨".index(match.group("circled")) + 1
-    token = match.group("paren") or match.group("line")
-    style = "paren" if match.group("paren") else "line"
-    if token.isdigit():
-        return f"{style}-digit", int(token)
-    if token.lower() in _ROMAN:
-        return f"{style}-roman-{'upper' if token.isupper() else 'lower'}", _ROMAN[token.lower()]
-    return f"{style}-letter", ord(token) - ord("a") + 1
-
-
-def _segment_end(text: str, last: re.Match[str]) -> int:
-    """The last part ends with its line when it starts a line: a closing question is not in it."""
-    starts_line = last.start() == 0 or text[: last.start()].rstrip(" \t").endswith("\n")
-    newline = text.find("\n", last.end())
-    return newline if starts_line and newline != -1 else len(text)
-
-
-def _marker_view(text: str) -> str:
-    """The text with part markers made plain: `$(1)$`, `\\((1)\\)` and `<br/>` separators."""
-    text = _BREAK.sub("\n", text.translate(_ROMAN_NUMERALS))  # (Ⅱ) -> (II); NFKC would also flatten ②
-    text = _TEX_WRAPPED_MARKER.sub(r" \1 ", text)
-    return _DOLLAR_MARKER.sub(lambda m: f" {m.group(1)} " + ("" if m.group(2) else "$"), text)
-
-
-def _asks(segment: str) -> bool:
-    return bool(_ASK.search(segment) or _BLANK.search(segment))
-
-
-def _asking_segments(text: str) -> dict[str, list[bool]]:
-    """For each marker style, whether the segment after its 1st, 2nd, ... marker asks something.
-
-    When the text before the first marker is an ask ending in a colon ("Calculate:"), every
-    part inherits it.
-    """
-    matches = list(_MARKER.finditer(text))
-    found: dict[str, list[bool]] = {}
-    led: set[str] = set()  # styles whose parts follow an ask ending in a colon
-    for number, match in enumerate(matches):
-        style, position = _ordinal(match)
-        sequence = found.setdefault(style, [])
-        if position != len(sequence) + 1:
-            continue  # only a run 1, 2, 3 ... in order counts
-        if position == 1 and _LEAD_IN.search(text[: match.start()]):
-            led.add(style)
-        end = matches[number + 1].start() if number + 1 < len(matches) else _segment_end(text, match)
-        sequence.append(style in led or _asks(text[match.end() : end]))
-    return found
-
-
 def is_multi_part(question: str, answer: str | None = None) -> bool:
     if answer and _SELECTION_ANSWER.fullmatch(answer):
         return False  # "(1)(3)(4)": the parts are statements to choose among, one answer
-    if len(_PART_WORD.findall(question)) >= 2:
-        return True
-    segments = _asking_segments(_marker_view(question))
-    return any(len(asks) >= 2 and sum(asks) >= 2 for asks in segments.values())
+    return has_parts(question)
 
 
 @rule("math.multi_part")

@@ -14,6 +14,7 @@ Every path out of `child_main` is `os._exit`: a child must never return into the
 
 from __future__ import annotations
 
+import _signal
 import atexit
 import builtins
 import contextlib
@@ -21,9 +22,7 @@ import functools
 import json
 import os
 import resource
-import signal
 import sys
-import threading
 import time
 import traceback
 import types
@@ -33,6 +32,7 @@ from typing import Any
 from srpo.sandbox.inside import asserts, integrity
 
 REPORT_FD = 3
+_MAX_FD = os.sysconf("SC_OPEN_MAX")
 HARNESS_FAILED = 70  # EX_SOFTWARE
 
 
@@ -88,7 +88,10 @@ def error_record(phase: str, error: BaseException, filename: str) -> dict[str, A
 
 def finish_program() -> None:
     """What the interpreter does at a normal exit: wait for threads, run atexit, flush."""
-    for thread in threading.enumerate():
+    # `threading` is not preloaded (importing it makes every fork of the zygote a third dearer):
+    # a program that started threads imported it.
+    threading = sys.modules.get("threading")
+    for thread in threading.enumerate() if threading is not None else ():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()
     atexit._run_exitfuncs()
@@ -149,7 +152,6 @@ class Tampering(BaseException):
 
 
 def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any]:
-    @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
         value = function(*args, **kwargs)
         reason = integrity.suspicious_value(value)
@@ -158,6 +160,9 @@ def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any
             raise Tampering(reason)
         return value
 
+    # What tests may look at, without functools.wraps (every page it touches is copied).
+    call.__name__, call.__qualname__ = function.__name__, function.__qualname__
+    call.__doc__, call.__wrapped__ = function.__doc__, function  # type: ignore[attr-defined]
     return call
 
 
@@ -179,7 +184,7 @@ def test_namespace(
     names.update(prelude.names)
     for name in prepared.names.intersection(baseline.modules).intersection(names):
         names[name] = baseline.modules[name]
-    names["__builtins__"] = dict(baseline.builtins)
+    names["__builtins__"] = baseline.builtins  # the zygote's copy, not the dict the program sees
     names[asserts.RECORD] = recorder
     return names
 
@@ -224,31 +229,60 @@ def run_assert(request: dict[str, Any], reporter: Reporter, setup: dict[str, Any
     return 0
 
 
-def set_limit(which: int, value: int) -> None:
-    _, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(which, (value, value))
+_CAPPED = (resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE, resource.RLIMIT_CORE,
+           resource.RLIMIT_MSGQUEUE, resource.RLIMIT_CPU, resource.RLIMIT_NPROC)  # fmt: skip
 
 
-def apply_limits(limits: dict[str, Any], process_allowance: int | None) -> None:
-    set_limit(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
-    set_limit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) << 20)
-    set_limit(resource.RLIMIT_NOFILE, int(limits["max_open_files"]))
-    set_limit(resource.RLIMIT_CORE, 0)
-    set_limit(resource.RLIMIT_MSGQUEUE, 0)
-    cpu = max(1, int(-(-float(limits["cpu_s"]) // 1)))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL a second later
+def hard_limits() -> tuple[tuple[int, int], ...]:
+    """The hard limits a child inherits (read once in the zygote: they never change there)."""
+    return tuple((which, resource.getrlimit(which)[1]) for which in _CAPPED)
+
+
+@functools.lru_cache(maxsize=64)
+def rlimits(
+    memory_mb: int, max_file_mb: int, max_open_files: int, cpu_s: float, process_allowance: int | None,
+    hard: tuple[tuple[int, int], ...],
+) -> tuple[tuple[int, tuple[int, int]], ...]:  # fmt: skip
+    """The (resource, (soft, hard)) pairs a child sets, worked out in the zygote, so that a child
+    only calls setrlimit (every object it builds after the fork costs it copied pages)."""
+    ceiling = dict(hard)
+
+    def capped(which: int, value: int) -> tuple[int, tuple[int, int]]:
+        if ceiling[which] != resource.RLIM_INFINITY:
+            value = min(value, ceiling[which])
+        return which, (value, value)
+
+    cpu = max(1, int(-(-float(cpu_s) // 1)))
+    pairs = [
+        capped(resource.RLIMIT_AS, int(memory_mb) << 20),
+        capped(resource.RLIMIT_FSIZE, int(max_file_mb) << 20),
+        capped(resource.RLIMIT_NOFILE, int(max_open_files)),
+        capped(resource.RLIMIT_CORE, 0),
+        capped(resource.RLIMIT_MSGQUEUE, 0),
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),  # SIGXCPU, then SIGKILL a second later
+    ]
     if process_allowance is not None:
-        set_limit(resource.RLIMIT_NPROC, process_allowance)
+        pairs.append(capped(resource.RLIMIT_NPROC, process_allowance))
+    return tuple(pairs)
+
+
+def limits_plan(
+    limits: dict[str, Any], process_allowance: int | None, hard: tuple[tuple[int, int], ...]
+) -> Any:
+    return rlimits(
+        int(limits["memory_mb"]), int(limits["max_file_mb"]), int(limits["max_open_files"]),
+        float(limits["cpu_s"]), process_allowance, hard,
+    )  # fmt: skip
 
 
 def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
     # Lift all four above the target numbers first, so no dup2 overwrites one still needed.
-    lifted = [os.dup(fd) for fd in (stdin, stdout, stderr, report)]
-    for target, fd in enumerate(lifted):
-        os.dup2(fd, target)
-    os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    lifted = os.dup(stdin), os.dup(stdout), os.dup(stderr), os.dup(report)
+    os.dup2(lifted[0], 0)
+    os.dup2(lifted[1], 1)
+    os.dup2(lifted[2], 2)
+    os.dup2(lifted[3], REPORT_FD)
+    os.closerange(REPORT_FD + 1, _MAX_FD)
 
 
 def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup: dict[str, Any]) -> None:
@@ -258,11 +292,11 @@ def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup:
         os.setsid()
         wire_descriptors(*pipes)
         os.chdir(setup["workdir"])
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        apply_limits(request["limits"], setup["process_allowance"])
-        if setup["seccomp"] is not None:
-            setup["seccomp"].install()
-        reporter = Reporter(REPORT_FD)
+        # `_signal`, not `signal`: the latter's enum wrappers touch dozens of pages after a fork.
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        for which, pair in setup["rlimits"]:
+            resource.setrlimit(which, pair)
+        reporter = setup["reporter"]  # made in the zygote: fd 3 is the same in every child
         mode = request["mode"]
         if mode == "script":
             status = run_script(request, reporter)

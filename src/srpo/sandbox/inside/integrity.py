@@ -89,14 +89,29 @@ class Baseline:
         self.modules = {name: sys.modules[name] for name in module_names if name in sys.modules}
         self._module_items = {name: _watched(vars(module)) for name, module in self.modules.items()}
 
-    def changes(self, names: set[str]) -> list[str]:
+        self._module_watches: dict[frozenset[str], tuple[tuple[str, str, Any], ...]] = {}
+
+    def module_watches(self, names: frozenset[str]) -> tuple[tuple[str, str, Any], ...]:
+        """(module, attribute, original) for the preloaded modules' attributes among `names`;
+        worked out in the zygote (see `changes`), so a child only compares."""
+        found = self._module_watches.get(names)
+        if found is None:
+            found = tuple(
+                (module_name, name, before[name])
+                for module_name, before in self._module_items.items()
+                for name in sorted(names.intersection(before))
+            )
+            self._module_watches[names] = found
+        return found
+
+    def changes(self, names: frozenset[str]) -> list[str]:
         """Builtins that now point elsewhere, and module attributes among `names` that do."""
         found = _changed("builtins", self._watched_builtins, vars(builtins))
-        for module_name, before in self._module_items.items():
-            module = sys.modules.get(module_name)
-            now = vars(module) if module is not None else {}
-            wanted = {name: before[name] for name in names.intersection(before)}
-            found += _changed(module_name, wanted, now)
+        modules = sys.modules
+        for module_name, name, before in self.module_watches(names):
+            module = modules.get(module_name)
+            if module is None or vars(module).get(name) is not before:
+                found.append(f"{module_name}.{name}")
         return found
 
 

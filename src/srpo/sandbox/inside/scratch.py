@@ -22,6 +22,12 @@ def _unlock(path: str) -> None:
 
 def empty(folder: str) -> None:
     """Remove everything inside `folder` (re-created if it is gone); raises OSError if it cannot."""
+    try:  # most programs leave nothing: two system calls
+        os.chmod(folder, _FULL)
+        if not os.listdir(folder):
+            return
+    except OSError:
+        pass
     os.makedirs(folder, exist_ok=True)
     _unlock(folder)
     pending = [folder]

@@ -1,4 +1,5 @@
-"""A small seccomp filter that each sandboxed program installs on itself before running.
+"""A small seccomp filter that the zygote installs on itself at start-up, so every program it forks
+runs under it (filters are inherited and cannot be removed).
 
 It refuses (EPERM) system calls that a test program never needs and that would step around the
 other limits: System V shared memory, message queues and semaphores (memory that outlives a process
@@ -85,7 +86,7 @@ class _Program(ctypes.Structure):
 
 
 class Filter:
-    """A filter ready to install, built once in the zygote so that each child only calls prctl."""
+    """A filter ready to install on the calling process."""
 
     def __init__(self, bpf: bytes) -> None:
         self._libc = ctypes.CDLL(None, use_errno=True)

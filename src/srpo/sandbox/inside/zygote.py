@@ -2,9 +2,10 @@
 
 Start-up (once per sandbox): it moves its control channel off fds 0 and 1, makes itself
 non-dumpable (a program running as the same user cannot ptrace it or read its memory), preloads
-the standard modules that programs and tests use (children share those pages), and builds the
-seccomp filter. Then, for each request: fork a child that runs the program (`harness`), supervise
-it (`supervise`), kill and reap everything it started, wipe the scratch directories, and answer.
+the standard modules that programs and tests use (children share those pages), and installs the
+seccomp filter on itself (children inherit it). Then, for each request: fork a child that runs the
+program (`harness`), supervise it (`supervise`), kill and reap everything it started, wipe the
+scratch directories, and answer.
 The zygote never runs program code itself, so each run starts from the same clean state.
 """
 
@@ -36,6 +37,14 @@ def _prctl(option: int, value: int) -> bool:
     return libc.prctl(option, value, 0, 0, 0) == 0
 
 
+def _install_seccomp() -> bool:
+    bpf = seccomp.build()
+    if bpf is None:
+        return False
+    bpf.install()  # an OSError stops the start-up: srpo reports the sandbox as broken
+    return True
+
+
 class Zygote:
     def __init__(self, config: dict[str, Any]) -> None:
         self.workdir: str = config["workdir"]
@@ -50,9 +59,13 @@ class Zygote:
         sys.path.extend(path for path in config.get("path", []) if path not in sys.path)
         for name in PRELOAD:
             importlib.import_module(name)
-        self.filter = seccomp.build() if config.get("seccomp", True) else None
+        # The zygote needs none of the calls the filter refuses, so it installs it on itself
+        # once and every child inherits it (one prctl less per run).
+        self.seccomp = _install_seccomp() if config.get("seccomp", True) else False
         self.baseline = integrity.Baseline(PRELOAD)
-        self.setup = {"workdir": self.workdir, "seccomp": self.filter, "baseline": self.baseline}
+        self.hard_limits = harness.hard_limits()
+        reporter = harness.Reporter(harness.REPORT_FD)
+        self.setup = {"workdir": self.workdir, "baseline": self.baseline, "reporter": reporter}
         self._user_tasks = (0.0, 0)  # (when counted, count): see _process_allowance
 
     def hello(self) -> dict[str, Any]:
@@ -62,7 +75,7 @@ class Zygote:
             "uid": os.getuid(),
             "python": sys.version.split()[0],
             "pid_namespace": self.in_pid_namespace,
-            "seccomp": self.filter is not None,
+            "seccomp": self.seccomp,
             "non_dumpable": self.dumpable_off,
         }
 
@@ -84,14 +97,14 @@ class Zygote:
         if request.get("mode") != "assert":
             return None
         tests, prelude = str(request.get("tests") or ""), str(request.get("prelude") or "")
-        return asserts.prepare(tests, prelude, str(request.get("entry_point") or ""))
+        prepared = asserts.prepare(tests, prelude, str(request.get("entry_point") or ""))
+        self.baseline.module_watches(prepared.names)  # once here, not in every child
+        return prepared
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         limits = request["limits"]
-        setup = {
-            **self.setup,
-            "process_allowance": self._process_allowance(int(limits["max_processes"])),
-        }
+        allowance = self._process_allowance(int(limits["max_processes"]))
+        setup = {**self.setup, "rlimits": harness.limits_plan(limits, allowance, self.hard_limits)}
         setup["prepared"] = self._prepare(request)
         pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, report
         # Objects that exist now are never collected by a child's GC, which would touch (and so

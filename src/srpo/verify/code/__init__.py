@@ -2,8 +2,9 @@
 (`judge`), for one response or a batch, and reference-solution verification (`batch`).
 
 Public API: `CodeItem`, `CodeGrade`, `grade_code`, `grade_code_batch`, `ReferenceItem`,
-`CodeVerification`, `verify_reference`, `verify_references`, `extract_code`. Importing this
-package starts no sandbox.
+`CodeVerification`, `verify_reference`, `verify_references`, `extract_code`, `sandbox_pool` (the
+process-wide sandboxes, refused below `grader.sandbox.min_isolation`). Importing this package
+starts no sandbox.
 """
 
 from srpo.verify.code.batch import (
@@ -13,6 +14,7 @@ from srpo.verify.code.batch import (
     ReferenceItem,
     grade_code,
     grade_code_batch,
+    sandbox_pool,
     verify_reference,
     verify_references,
 )
@@ -26,6 +28,7 @@ __all__ = [
     "extract_code",
     "grade_code",
     "grade_code_batch",
+    "sandbox_pool",
     "verify_reference",
     "verify_references",
 ]

@@ -15,6 +15,7 @@ kills (`srpo.sandbox.Limits`). Not here: catalog writes and the CLI commands tha
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,15 @@ from srpo.catalog.testspec import (
     case_count,
     parse_tests,
 )
-from srpo.sandbox import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions, SandboxPool, shared_pool
+from srpo.sandbox import (
+    DEFAULT_LIMITS,
+    DEFAULT_OPTIONS,
+    IsolationBelowMinimum,
+    Limits,
+    SandboxOptions,
+    SandboxPool,
+    shared_pool,
+)
 from srpo.verify.code.extract import extract_code
 from srpo.verify.code.judge import CaseFailure, CodeStatus, judge
 
@@ -44,6 +53,7 @@ __all__ = [
     "extract_code",
     "grade_code",
     "grade_code_batch",
+    "sandbox_pool",
     "verify_reference",
     "verify_references",
 ]
@@ -172,17 +182,35 @@ def grade_code(
         tests = _parse(item.tests)
     except TestFormatError as error:
         return _error_grade(program, error)
+    pool = pool or sandbox_pool()  # outside the `try`: a refused sandbox stops the caller
     try:
-        return _grade(program, tests, pool or shared_pool(), item.limits or limits, stop_at_first_failure)
+        return _grade(program, tests, pool, item.limits or limits, stop_at_first_failure)
     except Exception as error:  # one broken item must not lose the batch
-        return _error_grade(program, error, (pool.isolation if pool else ""))
+        return _error_grade(program, error, pool.isolation)
 
 
 def _in_order(function: Callable[[_T], _R], items: Sequence[_T], workers: int) -> list[_R]:
+    """`function` over `items` on `workers` threads, results in input order. Each thread takes the
+    next item itself and the caller waits once for all (not once per item: every wake-up is a
+    context switch, and a code reward is only a few of them)."""
     if workers <= 1 or len(items) <= 1:
         return [function(item) for item in items]
+    results: list[Any] = [None] * len(items)
+    positions = iter(range(len(items)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                index = next(positions, None)
+            if index is None:
+                return
+            results[index] = function(items[index])
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="srpo-grade") as executor:
-        return list(executor.map(function, items))
+        for future in [executor.submit(work) for _ in range(min(workers, len(items)))]:
+            future.result()  # re-raises what a worker raised
+    return results
 
 
 def grade_code_batch(
@@ -201,12 +229,29 @@ def grade_code_batch(
     `stop_at_first_failure`: stdio tests stop at the first failing case (the reward is 0 anyway);
     False runs every case, for an exact `passed_fraction`.
     """
-    pool = pool or shared_pool(workers, sandbox)
+    pool = pool or sandbox_pool(workers, sandbox)
 
     def grade(item: CodeItem) -> CodeGrade:
         return grade_code(item, limits=limits, pool=pool, stop_at_first_failure=stop_at_first_failure)
 
     return _in_order(grade, items, pool.size)
+
+
+def sandbox_pool(workers: int | None = None, sandbox: SandboxOptions = DEFAULT_OPTIONS) -> SandboxPool:
+    """The process-wide pool for these settings. Fails closed: where the isolation is below
+    `sandbox.min_isolation`, raises IsolationBelowMinimum naming the grader setting that lowers it."""
+    try:
+        return shared_pool(workers, sandbox)
+    except IsolationBelowMinimum as error:
+        why = f"grader.sandbox.isolation={error.level}" if error.asked else error.why
+        message = (
+            f"refusing to run untrusted code: the code sandbox gives {error.level!r} isolation here, "
+            f"below grader.sandbox.min_isolation={error.minimum!r} ({why}); `srpo-curate doctor` shows what "
+            f"{error.level!r} leaves open; to accept it, --set grader.sandbox.min_isolation={error.level}"
+        )
+        raise IsolationBelowMinimum(
+            message, level=error.level, minimum=error.minimum, why=error.why, asked=error.asked
+        ) from None
 
 
 def _unverifiable(item: ReferenceItem) -> str | None:
