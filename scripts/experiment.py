@@ -19,7 +19,9 @@ policy itself, temperature 1.0, top-p 1.0, the training's max_new_tokens, `eval_
 held-out problem with a fixed seed, averaged over every sample of every held-out problem.
 
 Prints one `result ARM:` line per arm (`srpo.testing.experiment_results`), `spread` lines with
-several seeds, and writes the curves as PNG files next to the runs (`experiment_figures`).
+several seeds, writes the arms' held-out curves as PNG files next to the runs
+(`experiment_figures`), and each arm's training curves with `srpo-curate report`
+(`ARM-seedN/report.html`).
 
 Usage: just experiment [--quick] [--seeds 1,2,3] [--output DIR] [--jobs N] [--set key=value ...]
 """
@@ -61,13 +63,13 @@ class Plan:
     rate_k: int = 8
     eval_k: int = 4
     max_new_tokens: int = 48
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
     jobs: int = 3
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     """The base policy's shape and teaching."""
 
 
-QUICK = Plan(seeds=(1,), heldout_math=140, heldout_code=70, budget=3072, evaluations=2)
+QUICK = Plan(seeds=(1,), heldout_math=140, heldout_code=70, budget=6144, evaluations=2)
 FULL = Plan(seeds=(1, 2, 3), heldout_math=140, heldout_code=70, budget=6144, evaluations=4)
 
 
@@ -151,7 +153,7 @@ def build_base(plan: Plan, root: Path, run: Runner, *, taught: Path | None = Non
     from srpo.testing.arithmetic_policy import build_base_policy
 
     started = time.perf_counter()
-    torch.set_num_threads(run.threads)
+    torch.set_num_threads(os.cpu_count() or 1)  # teaching runs alone: every core
     sizes = SplitSizes(heldout_math=plan.heldout_math, heldout_code=plan.heldout_code)
     splits = make_splits(sizes, seed=0)
     data = root / "data"
@@ -163,7 +165,7 @@ def build_base(plan: Plan, root: Path, run: Runner, *, taught: Path | None = Non
         shutil.copytree(taught, model)
         teaching = json.loads((model / "teaching.json").read_text())
     else:
-        say(f"teaching the base policy ({len(splits.sft)} worked answers and the facts)")
+        say(f"teaching the base policy ({len(splits.sft)} answers, worked or direct)")
         teaching = build_base_policy(model, splits.sft, plan.policy)
     catalog = root / "base.duckdb"
     cat = ("--catalog", str(catalog))
@@ -261,6 +263,10 @@ def run_arm(plan: Plan, root: Path, base: Base, arm: str, seed: int, overrides: 
         math, code = accuracy["math"], accuracy["code"]
         say(f"{run_id}: {generated} rollouts, held-out math {math:.3f} code {code:.3f}")
     seconds = time.perf_counter() - started
+    # The run's own curves (reward, accuracy and length per domain across the stage switch,
+    # groups with identical rewards, history resampling per epoch): srpo's report command.
+    run("curate", "report", "--catalog", str(catalog), "--run", run_id, "-o", str(directory / "report.html"),
+        log="report")  # fmt: skip
     summary = {"arm": arm, "seed": seed, "seconds": seconds, "points": points,
                **_counts(run, catalog, run_id), "steps": _steps(run, catalog, run_id),
                "switch": _switch(run, catalog, run_id)}  # fmt: skip

@@ -5,9 +5,9 @@
 - `training.png`: per arm, the training reward (share of correct answers) and the mean response
   length per domain against rollouts generated, the stage switch marked.
 
-Reads only the arms' summaries (`summary.json`, made from the catalog by scripts/experiment.py),
-so that when `srpo-curate report` exists the same runs can be drawn by it instead: swap this
-module for a call to it.
+Reads only the arms' summaries (`summary.json`, made from the catalog by scripts/experiment.py).
+Each run's own curves, from its catalog rows and metrics, are drawn by `srpo-curate report`
+(scripts/experiment.py calls it per arm); these put the arms side by side, which it does not.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import pytest
 
 from srpo.testing.arithmetic import (
     KINDS,
+    Slips,
     SplitSizes,
     facts,
     make_problem,
@@ -34,54 +35,62 @@ def test_golds_and_worked_steps_agree_with_python(kind):
             assert eval(step) == problem.value
         answer = problem.worked_answer()
         assert answer == "=".join((problem.expression, *problem.steps)) + f". \\boxed{{{problem.value}}}"
-        if kind.startswith("sum_"):
-            assert len(problem.steps) == int(kind[-1])
-            assert all(0 <= int(re.match(r"\d+", step).group()) <= 9 for step in problem.steps)
+        assert len(problem.steps) == int(kind[-1])
+        assert all(0 <= int(re.match(r"\d+", step).group()) <= 9 for step in problem.steps)
 
 
-def test_every_step_of_every_problem_is_a_taught_fact_and_no_problem_is_one():
+def test_every_step_of_every_problem_is_a_fact_and_no_problem_is_one():
     known = {p.expression: p.value for p in facts()}
     assert len(known) == len(facts()) and all(eval(e) == v for e, v in known.items())
     splits = make_splits(SMALL, seed=2)
     for problem in [*splits.train, *splits.heldout_math, *splits.heldout_code, *splits.sft]:
         assert problem.expression not in known  # held-out problems are compositions, not facts
-        if problem.kind == "long_product":
-            continue  # never taught: the kind the policy never solves
         previous = problem.expression
         for step in problem.steps:  # the step did the first operation of the previous rewrite
-            first = re.match(r"\d+[-+*]\d+", previous).group()
+            first = re.match(r"\d+[-+]\d+", previous).group()
             assert first in known and step.startswith(str(known[first]))
             previous = step
 
 
-def test_code_answers_are_programs_that_print_the_value():
-    problem = make_problem("sum_2", "code", random.Random(3))
-    computed, by_hand = problem.worked_answer(), problem.worked_answer(by_hand=True)
-    assert computed == f"```python\nprint({problem.expression})\n```"
-    assert by_hand.startswith("```python\n# ") and by_hand.endswith(f"print({problem.value})\n```")
-    row = problem.row("c1")
-    assert row["tests"] == {"type": "stdio", "cases": [{"input": "", "output": f"{problem.value}\n"}]}
-    assert row["solution"] == f"print({problem.expression})" and "answer" not in row
+def test_direct_answers_and_programs():
+    math, code = (
+        make_problem("sum_2", "math", random.Random(3)),
+        make_problem("sum_2", "code", random.Random(3)),
+    )
+    assert math.worked_answer(direct=True) == f"\\boxed{{{math.value}}}"
+    assert code.worked_answer() == f"```python\nprint({code.expression})\n```"
+    assert code.worked_answer(direct=True) == f"```python\nprint({code.value})\n```"
+    row = code.row("c1")
+    assert row["tests"] == {"type": "stdio", "cases": [{"input": "", "output": f"{code.value}\n"}]}
+    assert row["solution"] == f"print({code.expression})" and "answer" not in row
 
 
-def test_splits_are_disjoint_and_held_out_arithmetic_is_never_taught():
-    splits = make_splits(SMALL, seed=5)
-    expressions = {name: {p.expression for p in problems} for name, problems in splits.by_name().items()}
-    held_out = expressions["heldout_math"] | expressions["heldout_code"]
-    assert not held_out & expressions["sft"] and not held_out & expressions["train"]
-    assert not expressions["heldout_math"] & expressions["heldout_code"]
-    assert not expressions["train"] & expressions["sft"]
-    assert len(expressions["heldout_math"]) == 35 and len(expressions["train"]) == 49  # no repeats
-    assert {p.kind for p in splits.heldout_math} == set(KINDS)  # every kind, in equal shares
-    assert {p.domain for p in splits.heldout_code} == {"code"}
-    assert make_splits(SMALL, seed=5) == splits and make_splits(SMALL, seed=6) != splits
+def test_slipped_steps_are_off_by_one_and_the_working_carries_on_from_them():
+    rng = random.Random(4)
+    for _ in range(30):
+        problem = make_problem("sum_4", "math", rng)
+        value, steps = Slips(1.0, random.Random(5)).rework(problem.expression)  # every step slips
+        previous = problem.expression
+        for step in steps:
+            done = re.match(r"-?\d+[-+]\d+", previous).group()  # the operation this step did
+            written = re.match(r"-?\d+", step).group()
+            assert abs(int(written) - eval(done)) == 1  # one off, from what was written before
+            assert step[len(written) :] == previous[len(done) :]  # the rest rewritten unchanged
+            previous = step
+        assert value == int(steps[-1])
+        answer = problem.worked_answer(slips=Slips(1.0, random.Random(5)))
+        assert answer == "=".join((problem.expression, *steps)) + f". \\boxed{{{value}}}"
+    problem = make_problem("sum_3", "math", rng)
+    assert Slips(0.0, random.Random(6)).rework(problem.expression) == (problem.value, problem.steps)
 
 
-def test_code_is_taught_both_ways():
+def test_taught_answers_mix_direct_and_worked_at_the_share_asked():
     splits = make_splits(SMALL, seed=1)
-    code = [answer for problem, answer in taught_pairs(splits.sft, seed=2) if problem.domain == "code"]
-    by_hand = sum(answer.startswith("```python\n#") for answer in code)
-    assert 0 < by_hand < len(code)
+    taught = taught_pairs(splits.sft * 4, direct_share=0.8, seed=2)
+    direct = [a for p, a in taught if a in (p.worked_answer(direct=True),)]
+    assert 0.7 < len(direct) / len(taught) < 0.9
+    assert all(a == p.worked_answer() for p, a in taught_pairs(splits.sft, direct_share=0.0))
+    assert all(a == p.worked_answer(direct=True) for p, a in taught_pairs(splits.sft, direct_share=1.0))
 
 
 def test_rows_ingest_and_verify_as_kept_verified_problems(tmp_path, catalog):
@@ -146,10 +155,10 @@ def test_the_base_policy_is_built_taught_and_answers_in_the_taught_format(tmp_pa
 
     options = PolicyOptions()
     options = replace(options, model=replace(options.model, num_hidden_layers=1),
-                      drill=SftOptions(steps=40, batch_size=32), sft=SftOptions(steps=10, batch_size=32))  # fmt: skip
+                      worked=SftOptions(steps=40, batch_size=32), habit=SftOptions(steps=10, batch_size=32))  # fmt: skip
     splits = make_splits(SMALL, seed=0)
     summary = build_base_policy(tmp_path / "policy", splits.sft, options)
-    assert summary["steps"] == 50 and summary["loss_last"] < 4.0  # from ln(vocabulary) = 6: it learnt
+    assert summary["steps"] == 50 and summary["loss_habit"] < 4.0  # from ln(vocabulary) = 6: it learnt
     assert json.loads((tmp_path / "policy" / "teaching.json").read_text()) == summary
     assert 100_000 < summary["parameters"] < 5_000_000
     problem = splits.heldout_math[0]

@@ -1,23 +1,25 @@
 """A task family with graded difficulty for miniature RL experiments: arithmetic, in math and code.
 
-Math problems ask "What is 7-3+5?"; the worked answer does one operation per step and rewrites
-the rest, "7-3+5=4+5=9. \\boxed{9}", and srpo's real math grader reads the box. Code problems ask
-"Write a program that prints 7-3+5."; a solution is one fenced python block, graded in srpo's
-real sandbox by a stdio test. Code can be answered two ways: let the program compute
-(`print(7-3+5)`, always right) or work it out by hand first (`# 7-3+5=4+5=9`, then
-`print(9)`, right as often as the arithmetic is). A policy taught both, half and half, has
-something to learn from the reward in code too. Expressions have no spaces: fewer tokens.
+Math problems ask "What is 7-3+5?"; code problems ask "Write a program that prints 7-3+5.".
+Either can be answered two ways, and the base policy is taught both, as a pretrained model has
+seen both in its data:
+- worked: math does one operation per step and rewrites the rest, "7-3+5=4+5=9. \\boxed{9}";
+  code lets the program compute, a fenced `print(7-3+5)`;
+- direct: the answer with no working, "\\boxed{9}", or a fenced `print(9)`: right when the
+  policy can do the whole chain in its head, which a small one mostly cannot.
+srpo's real math grader reads the box; code runs in srpo's real sandbox against a stdio test.
 
 Every problem is a chain of additions and subtractions of one-digit numbers whose running
 value stays a digit, so every step is one of about a hundred facts (`facts`); held-out problems
 are new compositions of the same facts, never bare facts. Kinds go from two steps (`sum_2`) to
-five (`sum_5`): every step can slip, so longer chains are solved less often.
+four (`sum_4`): the longer the chain, the less often a direct answer is right, and the more
+chances a worked one has to slip (`slip_rate`: a taught step off by one, the rest of the
+working carrying on from it, as a person's would).
 
-The base policy is taught worked answers in which a share of steps slip by one (`slip_rate`;
-the rest of the answer carries on from the slip, as a person's working would), the way a
-pretrained model has seen right and wrong working alike: sampled, it slips about as often as
-its teachers did, though its most likely step is the right one. Sharpening that, from a reward
-on the final answer alone, is the kind of gain RL gives real models, and it shows in minutes.
+Taught mostly direct answers (`direct_share`), the base policy answers directly most of the
+time and is right on short chains, sometimes on longer ones, rarely on the longest. A reward on
+the final answer alone can teach it to show its working: the gain RL gave reasoning models
+(longer answers, higher accuracy), in miniature, in minutes.
 
 `ArithmeticSplits` draws disjoint sets by question text: one for supervised fine-tuning, one
 for RL training, one held out for evaluation (math and code), never trained on.
@@ -44,7 +46,7 @@ class ArithmeticProblem:
     """One problem of the family, with its gold answer and a worked answer."""
 
     kind: str
-    """Which generator made it (`sum_2` to `sum_5`; `fact_sum` for the facts)."""
+    """Which generator made it (`sum_2` to `sum_4`; `fact_sum` for the facts)."""
     domain: str
     """`math` (answer in a box) or `code` (a program that prints the answer)."""
     expression: str
@@ -60,19 +62,18 @@ class ArithmeticProblem:
             return f"What is {self.expression}?"
         return f"Write a program that prints {self.expression}."
 
-    def worked_answer(self, *, by_hand: bool = False, slips: Slips | None = None) -> str:
-        """The taught response. Math: the steps, then the box. Code: a program that computes
-        the expression, or (`by_hand`) the steps as a comment and the value printed. With
-        `slips`, a step may be off by one, and the working and the answer carry on from it."""
+    def worked_answer(self, *, direct: bool = False, slips: Slips | None = None) -> str:
+        """The taught response. Math: the steps, then the box; code: a program that computes the
+        expression. `direct`: the value alone, boxed or printed. With `slips`, a worked step may
+        be off by one, and the working and the answer carry on from it."""
+        if direct:
+            return f"\\boxed{{{self.value}}}" if self.domain == "math" else _program(str(self.value))
+        if self.domain == "code":
+            return _program(self.expression)
         steps, value = self.steps, self.value
         if slips is not None:
             value, steps = slips.rework(self.expression)
-        worked = "=".join((self.expression, *steps))
-        if self.domain == "math":
-            return f"{worked}. \\boxed{{{value}}}"
-        if by_hand:
-            return f"{CODE_FENCE}# {worked}\nprint({value}){CODE_END}"
-        return f"{CODE_FENCE}print({self.expression}){CODE_END}"
+        return "=".join((self.expression, *steps)) + f". \\boxed{{{value}}}"
 
     def row(self, index: str) -> dict:
         """A row for `srpo-curate ingest` (the generic adapter)."""
@@ -84,6 +85,10 @@ class ArithmeticProblem:
             row["solution"] = f"print({self.expression})"
             row["tests"] = {"type": "stdio", "cases": [{"input": "", "output": f"{self.value}\n"}]}
         return row
+
+
+def _program(printed: str) -> str:
+    return f"{CODE_FENCE}print({printed}){CODE_END}"
 
 
 Maker = Callable[[random.Random], tuple[str, int, tuple[str, ...]]]
@@ -143,7 +148,7 @@ def _chain(steps: int) -> Maker:
 
 
 # Roughly easiest to hardest for a small policy: the more steps, the more chances to slip.
-KINDS: dict[str, Maker] = {f"sum_{steps}": _chain(steps) for steps in (2, 3, 4, 5)}
+KINDS: dict[str, Maker] = {f"sum_{steps}": _chain(steps) for steps in (2, 3, 4)}
 
 
 def make_problem(kind: str, domain: str, rng: random.Random) -> ArithmeticProblem:
@@ -153,7 +158,8 @@ def make_problem(kind: str, domain: str, rng: random.Random) -> ArithmeticProble
 
 def _fact(kind: str, left: int, op: str, right: int) -> ArithmeticProblem:
     value, steps = _rewrites(left, [(op, right)])
-    return ArithmeticProblem(kind=kind, domain="math", expression=f"{left}{op}{right}", value=value, steps=steps)
+    expression = f"{left}{op}{right}"
+    return ArithmeticProblem(kind=kind, domain="math", expression=expression, value=value, steps=steps)
 
 
 def facts() -> list[ArithmeticProblem]:
@@ -258,13 +264,10 @@ def write_rows(path, problems: Iterable[ArithmeticProblem], *, prefix: str) -> i
 
 
 def taught_pairs(
-    problems: Iterable[ArithmeticProblem], *, by_hand_share: float = 0.5, slip_rate: float = 0.0, seed: int = 0
+    problems: Iterable[ArithmeticProblem], *, direct_share: float = 0.7, slip_rate: float = 0.0, seed: int = 0
 ) -> list[tuple[ArithmeticProblem, str]]:
-    """(problem, worked answer) for fine-tuning; a `by_hand_share` of code problems is taught
-    the by-hand way, the rest the computed way; worked steps slip at `slip_rate`."""
+    """(problem, taught answer) for fine-tuning: a `direct_share` of them direct, the rest
+    worked, whose steps slip at `slip_rate`."""
     rng = random.Random(seed)
     slips = Slips(slip_rate, random.Random(seed + 1)) if slip_rate else None
-    return [
-        (p, p.worked_answer(by_hand=p.domain == "code" and rng.random() < by_hand_share, slips=slips))
-        for p in problems
-    ]
+    return [(p, p.worked_answer(direct=rng.random() < direct_share, slips=slips)) for p in problems]

@@ -62,50 +62,48 @@ def _policy_shape() -> TinyModelConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class PolicyOptions:
-    """The base policy's shape and how long it is taught."""
+    """The base policy's shape and how it is taught."""
 
     model: TinyModelConfig = field(default_factory=_policy_shape)
     """Model shape; head size 64 (192 / 3 heads), digits one token each."""
-    drill: SftOptions = field(default_factory=lambda: SftOptions(steps=0, learning_rate=3e-3))
-    """First, short answers only: the facts (`arithmetic.facts`) and the problems of
-    `drill_kinds` (steps=0, the default, skips it: chains teach the facts as fast)."""
-    drill_kinds: tuple[str, ...] = ("sum_2",)
-    """Problem kinds (math, from the taught problems) in the drill."""
-    sft: SftOptions = field(default_factory=lambda: SftOptions(steps=800, learning_rate=3e-3))
-    """Then every taught problem, math and code."""
-    by_hand_share: float = 0.5
-    """Share of code problems taught the by-hand way (steps in a comment, the value printed)."""
-    slip_rate: float = 0.1
-    """Share of taught steps that slip by one (`arithmetic.Slips`): what RL can teach away."""
+    worked: SftOptions = field(default_factory=lambda: SftOptions(steps=700, learning_rate=3e-3))
+    """First, the skill: every problem with a worked answer (math steps, code that computes)."""
+    habit: SftOptions = field(
+        default_factory=lambda: SftOptions(steps=60, learning_rate=1e-3, warmup_steps=5, seed=1)
+    )
+    """Then the habit: the same problems, a `direct_share` of them answered directly."""
+    direct_share: float = 0.8
+    """Share of the habit's answers that are direct (the value alone): what RL can teach away."""
+    slip_rate: float = 0.05
+    """Share of taught worked steps that slip by one (`arithmetic.Slips`)."""
 
 
 def build_base_policy(
     directory: str | Path, problems: list[ArithmeticProblem], options: PolicyOptions | None = None
 ) -> dict[str, Any]:
-    """Build the model and tokenizer in `directory`, teach it the facts, then `problems`;
-    returns a summary (parameters, pairs, losses), also written to `directory/teaching.json`."""
-    from srpo.testing.arithmetic import facts, taught_pairs
+    """Build the model and tokenizer in `directory`, teach it to work the problems out, then to
+    mostly answer directly; returns a summary (parameters, pairs, losses), also written to
+    `directory/teaching.json`."""
+    from srpo.testing.arithmetic import taught_pairs
     from srpo.testing.sft import fine_tune
     from srpo.testing.tiny_model import build_tiny_model
 
     options = options or PolicyOptions()
     path = Path(directory)
-    known = [(prompt_for(p), p.worked_answer()) for p in facts()]
-    taught = taught_pairs(problems, by_hand_share=options.by_hand_share, slip_rate=options.slip_rate)
-    pairs = [(prompt_for(p), answer) for p, answer in taught]
-    short = [p for p in problems if p.domain == "math" and p.kind in options.drill_kinds]
-    drill = known + [(prompt_for(p), p.worked_answer()) for p in short]
-    corpus = [(prompt.text or "") + answer for prompt, answer in pairs[:2000]]
+    worked = taught_pairs(problems, direct_share=0.0, slip_rate=options.slip_rate)
+    habit = taught_pairs(problems, direct_share=options.direct_share, slip_rate=options.slip_rate, seed=1)
+    worked_pairs = [(prompt_for(p), answer) for p, answer in worked]
+    habit_pairs = [(prompt_for(p), answer) for p, answer in habit]
+    corpus = [(prompt.text or "") + answer for prompt, answer in worked_pairs[:2000]]
     build_tiny_model(path, options.model, extra_texts=corpus)
-    drilled = fine_tune(path, drill, options.drill) if options.drill.steps else []
-    losses = fine_tune(path, pairs, options.sft) if options.sft.steps else []
+    skill = fine_tune(path, worked_pairs, options.worked) if options.worked.steps else []
+    habits = fine_tune(path, habit_pairs, options.habit) if options.habit.steps else []
     summary = {
         "parameters": _parameters(path),
-        "drill": len(drill),
-        "pairs": len(pairs),
-        "steps": options.drill.steps + options.sft.steps,
-        "loss_facts": _tail_mean(drilled),
-        "loss_last": _tail_mean(losses),
+        "pairs": len(worked_pairs),
+        "steps": options.worked.steps + options.habit.steps,
+        "loss_worked": _tail_mean(skill),
+        "loss_habit": _tail_mean(habits),
     }
     (path / "teaching.json").write_text(json.dumps(summary, indent=2))
     return summary
