@@ -3,9 +3,9 @@
 Builds everything on the spot, offline, then drives srpo through its public commands only:
 1. arithmetic problems in math and code (`srpo.testing.arithmetic`): a fine-tuning set, an RL
    training set, and held-out math and code sets that nothing trains on;
-2. a base policy of about a million parameters, taught the fine-tuning set
-   (`srpo.testing.arithmetic_policy`): it solves short problems, sometimes longer ones, never
-   two-digit products;
+2. a base policy of about a million parameters (`srpo.testing.arithmetic_policy`), taught to
+   work the problems out, then the habit of mostly answering directly: right on some problems,
+   sometimes on others, rarely on the longest; showing its working is what RL can teach it;
 3. `srpo-curate ingest` (held-out sets as benchmarks: stored, decontaminated against, never
    trained on), `srpo-curate verify`, `srpo-curate difficulty` (the base policy's pass@k);
 4. per arm and seed, on its own copy of the rated catalog: `srpo-train --from-catalog` with

@@ -1,11 +1,12 @@
 """The base policy of the miniature SRPO experiment: a small model taught the arithmetic family.
 
 A Qwen2-style model of about a million parameters (a tokenizer trained on the fly, digits kept
-one per token) fitted by supervised fine-tuning on worked answers (`arithmetic`): first a drill
-on the short problems (cheap, and where the arithmetic facts are learnt fastest), then every
-kind, just long enough to get the format and most single steps right, so that sampled at temperature 1 it
-solves one-step problems nearly always, longer chains sometimes and two-digit products never.
-RL then has something to sharpen.
+one per token) fitted by supervised fine-tuning (`sft`) in two phases: first the skill, every
+problem with a worked answer (steps that slip now and then; code that computes), then the habit,
+the same problems answered directly most of the time (`arithmetic`). Sampled at temperature 1
+it mostly answers directly and is right when it can do the chain in its head: often on two
+steps, seldom on four. Its worked answers are right more often, so a reward on the final answer
+can teach it to show its working: the gain RL gave reasoning models, in miniature.
 
 The prompt is plain text, the question and a newline, with no instruction appended
 (`PROMPT` for code, `PROMPT_SETTINGS` for `--set` / config files): `srpo-curate difficulty` and
