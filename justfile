@@ -73,6 +73,12 @@ demo: setup
 demo-train *args: setup
     {{python}} scripts/demo_train.py {{args}}
 
+# The miniature SRPO experiment (offline, CPU): a small policy taught arithmetic, its problems
+# ingested and rated, then uniform, dynamic and history sampling on the same rollout budget.
+# `--quick` is one seed per arm (minutes); prints one `result ARM:` line per arm, writes PNGs.
+experiment *args: setup
+    {{python}} scripts/experiment.py {{args}}
+
 # Chromium is Debian's package, installed here if missing; the screenshot lands in
 # build/report-check/report.png (see scripts/report_check.py).
 # Build a report from a small catalog and a short run; render it in headless Chromium; fail on errors.

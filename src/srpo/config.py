@@ -111,6 +111,28 @@ def _check_type(value: Any, kind: Any, where: str) -> Any:
     return value
 
 
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        inner = merged.get(key)
+        nested = isinstance(inner, dict) and isinstance(value, Mapping)
+        merged[key] = _deep_merge(inner, value) if nested else value
+    return merged
+
+
+def _over_default(field: dataclasses.Field, value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A partial section on top of the field's own default: a command whose default section
+    differs from the section type's (srpo-train samples 8 per group) keeps it when one key of
+    the section is set."""
+    if field.default_factory is not dataclasses.MISSING:
+        default = field.default_factory()
+    elif dataclasses.is_dataclass(field.default):
+        default = field.default
+    else:
+        return value
+    return _deep_merge(to_dict(default), value)
+
+
 def build(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
     """Instantiate dataclass `cls` from a mapping, recursing into nested dataclass fields."""
     hints = typing.get_type_hints(cls)
@@ -124,6 +146,7 @@ def build(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
     for name, value in data.items():
         kind = hints[name]
         if dataclasses.is_dataclass(kind) and isinstance(value, Mapping):
+            value = _over_default(fields[name], value)
             values[name] = build(kind, value, where=f"{where}{name}.")
         else:
             values[name] = _check_type(value, kind, f"{where}{name}")

@@ -65,3 +65,12 @@ def test_renamed_settings_are_refused_with_their_new_name_and_migrated_when_stor
     config = load_config(TrainConfig, base=stored, renamed=RENAMED)
     assert (config.sampling.n, config.data.prompts_per_step, config.engine.vllm.sleep_level) == (4, 2, 1)
     assert (config.grader.workers, config.reward.format_reward, config.budget.max_steps) == (1, 0.1, 9)
+
+
+def test_setting_one_key_of_a_section_keeps_the_trainers_own_defaults():
+    # srpo-train's sections differ from the section types' defaults (8 samples per group, less
+    # of the GPU for a colocated vLLM): one key set must not reset the others to the type's.
+    config = load_config(TrainConfig, None, ["sampling.temperature=0.6", "engine.batch_size=256"])
+    assert (config.sampling.n, config.sampling.temperature) == (8, 0.6)
+    assert (config.engine.batch_size, config.engine.vllm.gpu_memory_utilization) == (256, 0.4)
+    config.validate()

@@ -1,10 +1,11 @@
 """The `rollouts` table: every sample a difficulty or training run drew, with its grade.
 
 One row per (run, epoch, problem, sample): the reward, the grader's status, the response's token
-count and finish reason, and (when asked) its text and extracted answer. Beside it,
-`rollout_groups` counts each (run, epoch, problem)'s samples and correct ones: history
-resampling and `srpo-curate query --next-epoch` read those counts, which every write here (and
-`runs.forget_after`) keeps equal to what `rollouts` holds; nothing else keeps a problem's history.
+count and finish reason, (when asked) its text and extracted answer, and whether the training
+run trained on it (dynamic sampling leaves groups out). Beside it, `rollout_groups` counts each
+(run, epoch, problem)'s samples and correct ones: history resampling and `srpo-curate query
+--next-epoch` read those counts, which every write here (and `runs.forget_after`) keeps equal to
+what `rollouts` holds; nothing else keeps a problem's history.
 
 Covers: inserting rollouts, their group counts. Does not cover: the run row (`runs`) or ratings
 (`ratings`).
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 COLUMNS = ("run_id", "epoch", "stage", "step", "problem_id", "sample_idx", "reward", "status",
-           "response_tokens", "finish_reason", "response", "extracted")  # fmt: skip
+           "response_tokens", "finish_reason", "response", "extracted", "trained")  # fmt: skip
 """The columns a `RolloutRow` fills (plus `created_at`, the time of the write)."""
 
 
@@ -44,6 +45,8 @@ class RolloutRow:
     epoch: int = 0
     stage: int = 0
     step: int | None = None
+    trained: bool = True
+    """False for a training rollout generated but left out of the update (dynamic sampling)."""
 
 
 def rollout_table(rows: Sequence[RolloutRow]) -> pa.Table:
@@ -53,7 +56,7 @@ def rollout_table(rows: Sequence[RolloutRow]) -> pa.Table:
 
     data = {name: [getattr(row, name) for row in rows] for name in COLUMNS}
     types = {"epoch": pa.int32(), "stage": pa.int32(), "step": pa.int64(), "sample_idx": pa.int32(),
-             "reward": pa.float64(), "response_tokens": pa.int32()}  # fmt: skip
+             "reward": pa.float64(), "response_tokens": pa.int32(), "trained": pa.bool_()}  # fmt: skip
     table = pa.table({name: pa.array(values, types.get(name, pa.string())) for name, values in data.items()})
     return table.append_column("created_at", pa.array([utcnow()] * len(rows), pa.timestamp("us")))
 

@@ -66,15 +66,24 @@ class TinyModelConfig:
     """Longest sequence (prompt plus response) the model accepts."""
     seed: int = 0
     """Seed for the random weights, so two builds with the same config are identical."""
+    split_digits: bool = False
+    """Tokenize every digit on its own (as Llama and Qwen do): arithmetic is learnt digit by
+    digit instead of through merged number tokens."""
 
 
-def train_tokenizer(vocab_size: int, extra_texts: Sequence[str] = ()):
-    """A byte-level BPE tokenizer trained on a built-in corpus plus `extra_texts`."""
+def train_tokenizer(vocab_size: int, extra_texts: Sequence[str] = (), *, split_digits: bool = False):
+    """A byte-level BPE tokenizer trained on a built-in corpus plus `extra_texts`; with
+    `split_digits`, digits are never merged into longer tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if split_digits:
+        digits = pre_tokenizers.Digits(individual_digits=True)
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([digits, byte_level])
+    else:
+        tokenizer.pre_tokenizer = byte_level
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -100,7 +109,7 @@ def build_tiny_model(
     config = config or TinyModelConfig()
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tokenizer(config.vocab_size, extra_texts)
+    tokenizer = train_tokenizer(config.vocab_size, extra_texts, split_digits=config.split_digits)
     model_config = Qwen2Config(
         vocab_size=len(tokenizer),
         hidden_size=config.hidden_size,

@@ -38,11 +38,24 @@ class TrainerState:
     """The next batch of the epoch (its problems are positions batch * prompts_per_step on)."""
     stage: int = 1
     samples: int = 0
-    """Responses sampled so far."""
+    """Responses trained on so far."""
+    generated: int = -1
+    """Responses generated so far, trained on or not (dynamic sampling leaves some out); -1 in a
+    checkpoint saved before it was counted, where it equals `samples`."""
+    taken_in_epoch: int = 0
+    """Dynamic sampling: the epoch's problems already sampled (it takes as many as it needs)."""
     tokens: int = 0
     """Response tokens sampled so far."""
     stage_switch: dict[str, Any] = field(default_factory=dict)
     """The stage switch's state (the stage-1 rewards it has seen)."""
+
+    def __post_init__(self) -> None:
+        if self.generated < 0:  # before dynamic sampling, every response generated was trained on
+            self.generated = self.samples
+
+    def next_epoch(self) -> None:
+        """Move to the start of the next epoch."""
+        self.epoch, self.batch_in_epoch, self.taken_in_epoch = self.epoch + 1, 0, 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

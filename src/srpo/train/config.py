@@ -47,13 +47,34 @@ class DataConfig:
     prompts_per_step: int = 32
     """Problems per rollout step, over all ranks (each rank samples its share); every problem gets
     `sampling.n` responses."""
+    sampling: Literal["history", "uniform", "dynamic"] = "history"
+    """Which problems and groups a step trains on. `history`: history resampling (SRPO,
+    Kwaipilot 2025): after an epoch, a problem whose rollouts were all correct is left out of
+    the next epoch; mixed and all-wrong ones stay (formerly data.drop_solved=true). `uniform`:
+    every eligible problem every epoch, every group trained on (plain GRPO; formerly
+    data.drop_solved=false). `dynamic`: every eligible problem every epoch, but a step keeps
+    only groups with some right and some wrong answers and samples the epoch's next problems
+    until it has `prompts_per_step` such groups (DAPO dynamic sampling, Yu et al. 2025); the
+    groups left out are recorded as not trained on."""
     drop_solved: bool = True
-    """History resampling (SRPO, Kwaipilot 2025): after an epoch, a problem whose rollouts were
-    all correct is left out of the next epoch; problems with mixed or all-wrong outcomes stay.
-    False trains on every problem every epoch (plain GRPO)."""
+    """Kept for configs written before `sampling`: false is `sampling: uniform` (when sampling
+    is left at history); true changes nothing."""
+    dynamic_max_rounds: int = 3
+    """`dynamic`: at most this many generation rounds per step (the first included); a step
+    that has not filled its batch by then trains on the groups it kept."""
     return_after_epochs: int | None = None
-    """How long a solved problem stays out: None for the rest of the run; k to sit out k epochs
-    and then come back (to catch forgetting); 0 never drops anything."""
+    """`history`: how long a solved problem stays out: None for the rest of the run; k to sit
+    out k epochs and then come back (to catch forgetting); 0 never drops anything."""
+
+    @property
+    def mode(self) -> str:
+        """The sampling mode in effect (`drop_solved: false` turns history into uniform)."""
+        return "uniform" if self.sampling == "history" and not self.drop_solved else self.sampling
+
+    @property
+    def drops_solved(self) -> bool:
+        """Whether the epoch query leaves out problems solved in their latest epoch."""
+        return self.mode == "history"
 
     def validate(self) -> None:
         for level in self.difficulties:
@@ -71,6 +92,8 @@ class DataConfig:
             raise InputError("data.prompts_per_step must be at least 1")
         if self.return_after_epochs is not None and self.return_after_epochs < 0:
             raise InputError("data.return_after_epochs must not be negative")
+        if self.dynamic_max_rounds < 1:
+            raise InputError(f"data.dynamic_max_rounds must be at least 1, got {self.dynamic_max_rounds}")
 
 
 def _train_engine() -> EngineConfig:
@@ -250,6 +273,9 @@ class StageConfig:
     """The stage a new run starts in (2 skips the math-only stage)."""
     switch_after_steps: int | None = None
     """Switch to stage 2 after this many steps (SRPO switches when math reasoning has grown)."""
+    switch_after_rollouts: int | None = None
+    """Switch to stage 2 once this many rollouts have been generated (steps differ between
+    sampling modes for the same number of rollouts: this compares them at equal cost)."""
     plateau_window: int | None = None
     """Switch when the moving average (over this many steps) of the stage-1 accuracy (the share
     of responses graded correct, `accuracy/mean`: no format bonus) has stopped rising; None
@@ -265,6 +291,12 @@ class StageConfig:
             raise InputError(f"stages.start_stage must be 1 or 2, got {self.start_stage}")
         if self.plateau_window is not None and self.plateau_window < 2:
             raise InputError("stages.plateau_window must be at least 2")
+        if self.switch_after_rollouts is not None and self.switch_after_rollouts < 1:
+            raise InputError("stages.switch_after_rollouts must be at least 1")
+
+    def rollouts_reached(self, generated: int) -> bool:
+        """Whether `switch_after_rollouts` says stage 1 is over after `generated` rollouts."""
+        return self.switch_after_rollouts is not None and generated >= self.switch_after_rollouts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,10 +307,20 @@ class BudgetConfig:
     """Rollout steps (one batch of data.prompts_per_step problems each) before the run ends."""
     max_epochs: int | None = None
     """Stop after this many epochs (None: only max_steps ends the run)."""
+    max_rollouts: int | None = None
+    """Stop before a step whose first batch would take the rollouts generated (trained on or
+    not) past this many; dynamic sampling's later rounds stop at it too. Gives runs of
+    different sampling modes the same sampling cost."""
 
     def validate(self) -> None:
         if self.max_steps < 1:
             raise InputError("budget.max_steps must be at least 1")
+        if self.max_rollouts is not None and self.max_rollouts < 1:
+            raise InputError("budget.max_rollouts must be at least 1")
+
+    def allows(self, generated: int, more: int) -> bool:
+        """Whether `more` rollouts may be generated after `generated` ones."""
+        return self.max_rollouts is None or generated + more <= self.max_rollouts
 
 
 @dataclass(frozen=True, kw_only=True)

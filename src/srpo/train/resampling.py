@@ -11,7 +11,8 @@ dropped; problems with mixed outcomes, and those never solved, stay. Here the re
 2. each problem's history in this run: the outcome of the latest epoch it was sampled in
    (new, mixed, all_wrong, solved), from the run's per-epoch sample and correct counts
    (`rollout_groups`, kept with `rollouts`: one row per sampled group, not per sample);
-3. solved problems are dropped, or come back after `return_after_epochs`;
+3. solved problems are dropped, or come back after `return_after_epochs` (`data.sampling`
+   `history`; `uniform` and `dynamic` keep them);
 4. in stage 2, the larger domain is subsampled to reach `code_share`; the order (and the
    subsample) is a hash of problem id, seed and epoch, so the same catalog, run and seed always
    give the same set: a resumed run trains on exactly the set it would have had, and
@@ -183,7 +184,7 @@ def plan_epoch(
         "run_id": run_id,
         "epoch": epoch,
         "seed": seed,
-        "drop_solved": data.drop_solved,
+        "drop_solved": data.drops_solved,
         "return_after": data.return_after_epochs,
         "code_share": data.code_share,
         "limit": data.epoch_size,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     from srpo.catalog import Catalog
     from srpo.train.config import TrainConfig
+    from srpo.train.resampling import ProblemText
     from srpo.train.step import StepContext
 
 log = logging.getLogger("srpo.train")
@@ -51,7 +53,7 @@ class TrainReport:
     output_dir: Path
     status: str = "running"
     stop_reason: str = ""
-    """max_steps, max_epochs or no_problems (every problem solved)."""
+    """max_steps, max_epochs, max_rollouts or no_problems (every problem solved)."""
     first_step: int = 0
     last_step: int = 0
     rewards: list[float] = field(default_factory=list)
@@ -192,23 +194,39 @@ class Trainer:
                 return "no_problems"
             size = config.data.prompts_per_step
             ids = epoch.problem_ids[state.batch_in_epoch * size : (state.batch_in_epoch + 1) * size]
+            if config.data.mode == "dynamic":  # dynamic sampling takes what it needs, not batches
+                ids = epoch.problem_ids[state.taken_in_epoch : state.taken_in_epoch + size]
             if not ids:
-                state.epoch, state.batch_in_epoch = state.epoch + 1, 0
+                state.next_epoch()
                 continue
-            problems = self._from_main(lambda record, ids=ids: record.texts(ids))
+            if not config.budget.allows(state.generated, len(ids) * config.sampling.n):
+                return "max_rollouts"
+            problems = self._texts(ids)
             state.step += 1
-            metrics = run_step(context, state, problems)
+            metrics = run_step(context, state, problems, more=partial(self._more, epoch))
             # The same keys on every step, resumed or not (a stored epoch's counts may lack some).
             metrics |= {f"resample/{key}": epoch.counts.get(key, 0) for key in RESAMPLE_KEYS}
             state.batch_in_epoch += 1
             self._after_step(metrics, on_step)
         return "max_steps"
 
+    def _texts(self, ids: list[str]) -> list[ProblemText]:
+        """The problems' texts from rank 0, on every rank; they count as taken from the epoch."""
+        self.state.taken_in_epoch += len(ids)
+        return self._from_main(lambda record: record.texts(ids))
+
+    def _more(self, epoch: _Epoch, count: int) -> list[ProblemText]:
+        """Up to `count` more of the epoch's problems, for dynamic sampling's next round."""
+        taken = self.state.taken_in_epoch
+        return self._texts(epoch.problem_ids[taken : taken + count]) if taken < len(epoch.problem_ids) else []
+
     def _after_step(self, metrics: dict[str, Any], on_step: Callable[[dict[str, Any]], None] | None) -> None:
         state = self.state
         self.report.rewards.append(metrics["reward/mean"])
         accuracy = metrics["accuracy/mean"]
         reason = self.stage_switch.observe(stage=state.stage, step=state.step, accuracy=accuracy)
+        if reason is None and state.stage == 1 and self.config.stages.rollouts_reached(state.generated):
+            reason = "rollouts"
         if reason is not None:
             metrics["stage_switch"] = reason
             self._switch_stage(reason)
@@ -261,7 +279,8 @@ class Trainer:
         """Stage 2 from the next epoch on: the current epoch ends here."""
         state = self.state
         log.info("after step %d: switching to stage 2 (%s)", state.step, reason)
-        state.stage, state.epoch, state.batch_in_epoch = 2, state.epoch + 1, 0
+        state.stage = 2
+        state.next_epoch()
         self.report.stage_switch_step = state.step
         if self.record is not None:
             self.record.stage_switch(step=state.step, reason=reason)
