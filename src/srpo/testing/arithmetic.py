@@ -94,18 +94,22 @@ def _program(printed: str) -> str:
 Maker = Callable[[random.Random], tuple[str, int, tuple[str, ...]]]
 
 
-def _rewrites(first: int, terms: Sequence[tuple[str, int]]) -> tuple[int, tuple[str, ...]]:
+def _rewrites(
+    first: int, terms: Sequence[tuple[str, int]], *, nudge: Callable[[int], int] | None = None
+) -> tuple[int, tuple[str, ...]]:
     """Left to right, one operation per step, each step the rest of the expression rewritten:
     `4-1+4-7` -> ("3+4-7", "7-7", "0"). The next operation always sits at the start of the
-    last rewrite, so a small model need not hunt for it in the question."""
+    last rewrite, so a small model need not hunt for it in the question. `nudge` may change
+    each step's value (a slip); the later steps start from what it returns."""
     value, steps = first, []
     for index, (op, right) in enumerate(terms):
-        value = {"+": value + right, "-": value - right, "*": value * right}[op]
+        value = value + right if op == "+" else value - right
+        value = nudge(value) if nudge else value
         steps.append(str(value) + "".join(f"{o}{r}" for o, r in terms[index + 1 :]))
     return value, tuple(steps)
 
 
-_TERM = re.compile(r"([-+*])(\d+)")
+_TERM = re.compile(r"([-+])(\d+)")
 
 
 @dataclass
@@ -120,13 +124,12 @@ class Slips:
         one less than right (staying a digit), and the later steps start from it."""
         first = int(re.match(r"\d+", expression).group())
         terms = [(op, int(right)) for op, right in _TERM.findall(expression[len(str(first)) :])]
-        value, steps = first, []
-        for index, (op, right) in enumerate(terms):
-            value = {"+": value + right, "-": value - right, "*": value * right}[op]
-            if self.rng.random() < self.rate:
-                value += -1 if value >= 9 else 1 if value <= 0 else self.rng.choice((-1, 1))
-            steps.append(str(value) + "".join(f"{o}{r}" for o, r in terms[index + 1 :]))
-        return value, tuple(steps)
+        return _rewrites(first, terms, nudge=self._slip)
+
+    def _slip(self, value: int) -> int:
+        if self.rng.random() >= self.rate:
+            return value
+        return value + (-1 if value >= 9 else 1 if value <= 0 else self.rng.choice((-1, 1)))
 
 
 def _chain(steps: int) -> Maker:
