@@ -38,6 +38,26 @@ def _label(row: dict) -> str:
     return f"{row['source']} · {row['domain']}"
 
 
+def _bars_figure(
+    rows: list[dict],
+    *,
+    category: str,
+    stack: str,
+    order: list[str],
+    value_title: str,
+    figure_id: str,
+    title: str,
+    caption: str,
+    legend: str | None = None,
+    colours: dict[str, str] | None = None,
+) -> Figure:
+    """Rows per `category`, stacked by `stack` in `order`: the shape of most catalog figures."""
+    colour = ordered_colour(stack, order, title=legend or stack, colours=colours)
+    chart = stacked_bars(rows, category=category, value="rows", colour_field=stack, colour=colour,
+                         value_title=value_title, order=order)  # fmt: skip
+    return make_figure(chart, figure_id=figure_id, section=SECTION, title=title, caption=caption, data=rows)
+
+
 def outcomes_figure(data: CatalogData) -> Figure | None:
     rows = data.outcomes
     if not rows:
@@ -45,25 +65,18 @@ def outcomes_figure(data: CatalogData) -> Figure | None:
     reasons = sorted({r["outcome"] for r in rows} - {KEPT, BENCHMARK, UNREADABLE})
     order = [o for o in (KEPT, BENCHMARK) if any(r["outcome"] == o for r in rows)] + reasons
     order += [UNREADABLE] if any(r["outcome"] == UNREADABLE for r in rows) else []
-    colour = ordered_colour("outcome", order, title="outcome", colours=OUTCOME_COLOURS)
-    chart = stacked_bars(
+    return _bars_figure(
         rows,
         category="source",
-        value="rows",
-        colour_field="outcome",
-        colour=colour,
-        value_title="rows",
+        stack="outcome",
         order=order,
-    )
-    return make_figure(
-        chart,
+        colours=OUTCOME_COLOURS,
+        value_title="rows",
         figure_id="catalog-rows",
-        section=SECTION,
         title="Rows per source: kept, and rejected by reason",
         caption="Every row each source gave: kept for training, a benchmark kept for evaluation, rejected "
         "with its dotted reason (cleaning rules, dedup.*, decontam.*), or unreadable (invalid_rows: bad "
         "JSON, missing fields). Nothing is deleted: `srpo-curate query --reason R` lists any bar.",
-        data=rows,
     )
 
 
@@ -72,25 +85,19 @@ def verification_figure(data: CatalogData) -> Figure | None:
     if not rows:
         return None
     order = [s for s in VERIFY_ORDER if any(r["status"] == s for r in rows)]
-    colour = ordered_colour("status", order, title="verify_status", colours=VERIFY_COLOURS)
-    chart = stacked_bars(
+    return _bars_figure(
         rows,
         category="label",
-        value="rows",
-        colour_field="status",
-        colour=colour,
-        value_title="kept problems",
+        stack="status",
         order=order,
-    )
-    return make_figure(
-        chart,
+        legend="verify_status",
+        colours=VERIFY_COLOURS,
+        value_title="kept problems",
         figure_id="catalog-verification",
-        section=SECTION,
         title="Verification of kept problems",
         caption="Math golds checked against their reference solutions, code checked by running the "
         "reference solution in the sandbox (`srpo-curate verify`). Training takes verified problems only "
         "unless data.verified_only is false.",
-        data=rows,
     )
 
 
@@ -131,24 +138,16 @@ def contamination_figure(data: CatalogData) -> Figure | None:
     if not rows:
         return None
     order = sorted({r["benchmark"] for r in rows})
-    colour = ordered_colour("benchmark", order, title="benchmark")
-    chart = stacked_bars(
+    return _bars_figure(
         rows,
         category="source",
-        value="rows",
-        colour_field="benchmark",
-        colour=colour,
-        value_title="problems leaking a benchmark",
+        stack="benchmark",
         order=order,
-    )
-    return make_figure(
-        chart,
+        value_title="problems leaking a benchmark",
         figure_id="catalog-contamination",
-        section=SECTION,
         title="Contamination: training problems that leak a benchmark",
         caption="Training problems that share a 13-gram (and the numbers) with a registered benchmark "
         "problem, or are a near duplicate of one (decontam.*). They are rejected and never trained on.",
-        data=rows,
     )
 
 
@@ -157,25 +156,18 @@ def difficulty_figure(data: CatalogData) -> Figure | None:
     if not rows:
         return None
     order = [d for d in DIFFICULTY_ORDER if any(r["difficulty"] == d for r in rows)]
-    colour = ordered_colour("difficulty", order, title="difficulty", colours=DIFFICULTY_COLOURS)
-    chart = stacked_bars(
+    return _bars_figure(
         rows,
         category="label",
-        value="rows",
-        colour_field="difficulty",
-        colour=colour,
-        value_title="kept problems",
+        stack="difficulty",
         order=order,
-    )
-    return make_figure(
-        chart,
+        colours=DIFFICULTY_COLOURS,
+        value_title="kept problems",
         figure_id="catalog-difficulty",
-        section=SECTION,
         title="Difficulty per source and domain",
         caption="easy / medium / hard from the measured pass rate (`srpo-curate difficulty`: hard below "
         "thresholds.hard_below, easy from thresholds.easy_at) or the dataset's own rating; unrated: not "
         "measured yet. Training takes medium and hard by default (data.difficulties).",
-        data=rows,
     )
 
 
