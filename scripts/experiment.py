@@ -19,7 +19,7 @@ policy itself, temperature 1.0, top-p 1.0, the training's max_new_tokens, `eval_
 held-out problem with a fixed seed, averaged over every sample of every held-out problem.
 
 Prints one `result ARM:` line per arm (`srpo.testing.experiment_results`), `spread` lines with
-several seeds, writes the arms' held-out curves as PNG files next to the runs
+several seeds, writes the arms' held-out curves as `accuracy.png` next to the runs
 (`experiment_figures`), and each arm's training curves with `srpo-curate report`
 (`ARM-seedN/report.html`).
 
