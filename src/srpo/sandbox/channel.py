@@ -31,6 +31,7 @@ INSIDE_MODULES = (
     "asserts",
     "harness",
     "supervise",
+    "startup",
     "zygote",
 )
 # importlib.machinery only (importlib.abc and .util would load ~50 modules into every sandbox).
@@ -55,8 +56,11 @@ class _Finder:
     def exec_module(self, module):
         name = module.__name__
         exec(compile(_SOURCES[name], "<srpo:" + name + ">", "exec"), module.__dict__)
-sys.meta_path.insert(0, _Finder())
+_FINDER = _Finder()
+sys.meta_path.insert(0, _FINDER)
 from srpo.sandbox.inside.zygote import main
+sys.meta_path.remove(_FINDER)  # every module is loaded: the sources need not stay in every fork
+_SOURCES.clear()
 main()
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 IsolationLevel = Literal["bwrap", "unshare", "rlimits"]
@@ -51,7 +51,8 @@ class Limits:
         self, *, timeout_s: float | None = None, total_timeout_s: float | None = None
     ) -> dict[str, Any]:
         """The dict the zygote reads, with this run's own time budget where given."""
-        values = asdict(self)
+        # Not `asdict`: it deep-copies every field, and this runs once per program run.
+        values = {name: getattr(self, name) for name in _LIMIT_FIELDS}
         if timeout_s is not None:
             values["timeout_s"] = timeout_s
         if total_timeout_s is not None:
@@ -59,6 +60,9 @@ class Limits:
         values["timeout_s"] = min(values["timeout_s"], values["total_timeout_s"])
         values["cpu_s"] = self.cpu_s or values["total_timeout_s"]
         return values
+
+
+_LIMIT_FIELDS = tuple(field.name for field in fields(Limits))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

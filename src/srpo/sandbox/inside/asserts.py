@@ -14,8 +14,7 @@ import functools
 import operator
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from srpo.sandbox.inside import integrity
 
@@ -60,9 +59,11 @@ def compile_tests(source: str, filename: str) -> tuple[Any, list[tuple[int, str]
     return compile(tree, filename, "exec"), rewriter.sites
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedTests:
-    """Assert-style tests compiled once in the zygote, shared by every child that runs them."""
+class PreparedTests(NamedTuple):
+    """Assert-style tests compiled once in the zygote, shared by every child that runs them.
+
+    A NamedTuple, not a dataclass: `dataclasses` brings `inspect` and half a megabyte into the
+    zygote, which every fork copies the page tables of."""
 
     prelude: types.CodeType | None = None
     tests: types.CodeType | None = None
@@ -79,7 +80,8 @@ def prepare(tests: str, prelude: str, entry_point: str) -> PreparedTests:
     """Compile tests, prelude and entry point (cached: GRPO grades many programs per problem)."""
     phase = "prelude"
     try:
-        prelude_code = compile(prelude, integrity.PRELUDE_FILE, "exec")
+        # No prelude (most tests): no code, and nothing for a child to run or snapshot.
+        prelude_code = compile(prelude, integrity.PRELUDE_FILE, "exec") if prelude.strip() else None
         phase = "tests"
         tests_code, sites = compile_tests(tests, integrity.TESTS_FILE)
         phase = "entry"
@@ -93,7 +95,9 @@ def prepare(tests: str, prelude: str, entry_point: str) -> PreparedTests:
                 "line": getattr(error, "lineno", None),
             }
         )
-    names = integrity.names_used(tests_code) | integrity.names_used(prelude_code)
+    names = integrity.names_used(tests_code)
+    if prelude_code is not None:
+        names |= integrity.names_used(prelude_code)
     if entry_code is not None:
         names |= integrity.names_used(entry_code)
     return PreparedTests(

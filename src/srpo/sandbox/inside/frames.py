@@ -15,8 +15,12 @@ HEADER = struct.Struct(">I")
 MAX_FRAME = 512 << 20
 
 
+# One encoder for every frame: `json.dumps` with options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def encode_frame(value: Any) -> bytes:
-    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    data = _ENCODE(value).encode("utf-8", "surrogatepass")
     return HEADER.pack(len(data)) + data
 
 

@@ -19,9 +19,10 @@ name, can get past these; that is listed in `srpo.sandbox`'s "does not protect a
 from __future__ import annotations
 
 import builtins
+import ctypes
 import sys
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 PROGRAM_FILE = "<program>"
@@ -56,7 +57,7 @@ GUARDED_DUNDERS = frozenset(
         "__repr__",
     }
 )
-_PLAIN = (int, float, complex, str, bytes, bool, type(None))
+PLAIN_TYPES = _PLAIN = (int, float, complex, str, bytes, bool, type(None))
 _HEAPTYPE = 1 << 9
 _MAX_VISITS = 200_000
 
@@ -80,12 +81,36 @@ def names_used(code: types.CodeType) -> set[str]:
     return found
 
 
+def dict_version_reader() -> Callable[[dict[str, Any]], int] | None:
+    """A reader of a dict's version tag (PEP 509), which CPython 3.11 and 3.12 change on every
+    change to a dict; None on other interpreters, or where the field is not where expected."""
+    if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)):
+        return None
+    offset = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # after ob_refcnt, ob_type and ma_used
+    read = ctypes.c_uint64.from_address
+
+    def version(mapping: dict[str, Any]) -> int:
+        return read(id(mapping) + offset).value
+
+    probe: dict[str, Any] = {}
+    before = version(probe)
+    probe["changed"] = True
+    changed = version(probe)
+    return version if changed != before and version(probe) == changed else None
+
+
 class Baseline:
-    """Builtins and the preloaded modules as they were in the zygote, before any program ran."""
+    """Builtins and the preloaded modules as they were in the zygote, before any program ran.
+
+    Comparing every builtin touches ~150 objects, and so copies the pages they live on, in each
+    child; where the interpreter keeps a version tag on dicts, an unchanged tag on `builtins`
+    (recorded by `seal`) stands for that comparison, which runs only when the tag moved."""
 
     def __init__(self, module_names: Iterable[str]) -> None:
         self.builtins = vars(builtins).copy()
         self._watched_builtins = _watched(self.builtins)
+        self._version = dict_version_reader()
+        self._sealed_version: int | None = None
         self.modules = {name: sys.modules[name] for name in module_names if name in sys.modules}
         self._module_items = {name: _watched(vars(module)) for name, module in self.modules.items()}
 
@@ -104,9 +129,16 @@ class Baseline:
             self._module_watches[names] = found
         return found
 
+    def seal(self) -> None:
+        """Record the version tag of `builtins` as the zygote will fork with it."""
+        if self._version is not None:
+            self._sealed_version = self._version(vars(builtins))
+
     def changes(self, names: frozenset[str]) -> list[str]:
         """Builtins that now point elsewhere, and module attributes among `names` that do."""
-        found = _changed("builtins", self._watched_builtins, vars(builtins))
+        now = vars(builtins)
+        unchanged = self._sealed_version is not None and self._version(now) == self._sealed_version
+        found = [] if unchanged else _changed("builtins", self._watched_builtins, now)
         modules = sys.modules
         for module_name, name, before in self.module_watches(names):
             module = modules.get(module_name)

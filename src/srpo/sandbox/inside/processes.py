@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -91,8 +91,7 @@ def run_pids(in_pid_namespace: bool) -> list[int]:
     return [pid for pid in _all_pids() if pid != me] if in_pid_namespace else descendants(me)
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):  # not a dataclass: see asserts.PreparedTests
     private_bytes: int
     tasks: int
 

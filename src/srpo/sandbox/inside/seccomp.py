@@ -12,7 +12,7 @@ differ. Architectures other than x86_64 and aarch64 get no filter, and the zygot
 from __future__ import annotations
 
 import ctypes
-import platform
+import os
 import struct
 
 _BLOCKED = {
@@ -59,7 +59,7 @@ def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
 
 def build_filter() -> bytes | None:
     """The BPF program for this machine's architecture, or None where it is not supported."""
-    arch = _ARCHES.get(platform.machine().lower())
+    arch = _ARCHES.get(os.uname().machine.lower())
     if arch is None:
         return None
     column, audit_arch = arch

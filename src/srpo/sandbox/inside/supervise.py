@@ -133,49 +133,62 @@ def _watch(pidfd: int, stdin: list[Any], streams: list[Stream], report: Stream,
                 stdin[0] = None
 
 
-def supervise(
-    pid: int,
-    fds: tuple[int, int, int, int],
-    stdin_data: bytes,
-    limits: dict[str, Any],
-    in_pid_namespace: bool,
-) -> dict[str, Any]:
-    """Run the forked child `pid` to its end; return what the parent needs to judge it."""
-    stdin_w, stdout_r, stderr_r, report_r = fds
-    max_output = int(limits["max_output_kb"]) << 10
-    stdout = Stream(stdout_r, keep=max_output, limit=max_output)
-    stderr = Stream(stderr_r, keep=_STDERR_KEPT, limit=max_output)
-    report = Stream(report_r, keep=_MAX_REPORT, limit=_MAX_REPORT)
-    streams = [stdout, stderr, report]
-    for stream in streams:
-        _output_pipe(stream.fd)
-    os.set_blocking(stdin_w, False)
-    rest = _feed(stdin_w, memoryview(stdin_data))
-    stdin = [stdin_w if rest else None, rest]
-    started = time.monotonic()
-    pidfd = os.pidfd_open(pid)
-    try:
-        outcome = _watch(pidfd, stdin, streams, report, limits, in_pid_namespace)
-    finally:
-        os.close(pidfd)
-    if outcome is not None:
-        os.kill(pid, signal.SIGKILL)
-    _, status, rusage = os.wait4(pid, 0)
-    wall_s = time.monotonic() - started
-    processes.kill_all(in_pid_namespace)
-    _drain(streams)  # every writer is dead by now, so this ends
-    for fd in (stdout_r, stderr_r, report_r, *((stdin[0],) if stdin[0] is not None else ())):
-        os.close(fd)
-    return {
-        "outcome": outcome or "exited",
-        "exit_code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "wall_s": round(wall_s, 6),
-        "cpu_s": round(rusage.ru_utime + rusage.ru_stime, 6),
-        "max_rss_kb": rusage.ru_maxrss,
-        "minflt": rusage.ru_minflt,
-        "stdout": stdout.data.decode("utf-8", "replace"),
-        "stdout_truncated": stdout.seen > len(stdout.data),
-        "stderr": stderr.data.decode("utf-8", "replace"),
-        "report": report.data.decode("utf-8", "replace"),
-    }
+class Supervision:
+    """One run's watch, set up before the fork (`__init__`) and followed after it (`follow`).
+
+    Everything that can be done before the fork is: after it, every page the zygote writes while
+    the child lives costs a copied page, where before it costs at most a cheaper re-use fault."""
+
+    def __init__(self, fds: tuple[int, int, int, int], stdin_data: bytes, limits: dict[str, Any],
+                 in_pid_namespace: bool) -> None:  # fmt: skip
+        stdin_w, stdout_r, stderr_r, report_r = fds
+        max_output = int(limits["max_output_kb"]) << 10
+        self.stdout = Stream(stdout_r, keep=max_output, limit=max_output)
+        self.stderr = Stream(stderr_r, keep=_STDERR_KEPT, limit=max_output)
+        self.report = Stream(report_r, keep=_MAX_REPORT, limit=_MAX_REPORT)
+        self.streams = [self.stdout, self.stderr, self.report]
+        for stream in self.streams:
+            _output_pipe(stream.fd)
+        os.set_blocking(stdin_w, False)
+        rest = _feed(stdin_w, memoryview(stdin_data))  # into the pipe now, for the child to read
+        self.stdin = [stdin_w if rest else None, rest]
+        self.limits, self.in_pid_namespace = limits, in_pid_namespace
+
+    def follow(self, pid: int) -> dict[str, Any]:
+        """Run the forked child `pid` to its end; return what the parent needs to judge it."""
+        started = time.monotonic()
+        pidfd = os.pidfd_open(pid)
+        try:
+            outcome = _watch(pidfd, self.stdin, self.streams, self.report, self.limits, self.in_pid_namespace)
+        finally:
+            os.close(pidfd)
+        if outcome is not None:
+            os.kill(pid, signal.SIGKILL)
+        _, status, rusage = os.wait4(pid, 0)
+        wall_s = time.monotonic() - started
+        processes.kill_all(self.in_pid_namespace)
+        _drain(self.streams)  # every writer is dead by now, so this ends
+        self.close()
+        return {
+            "outcome": outcome or "exited",
+            "exit_code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "wall_s": round(wall_s, 6),
+            "cpu_s": round(rusage.ru_utime + rusage.ru_stime, 6),
+            "max_rss_kb": rusage.ru_maxrss,
+            "minflt": rusage.ru_minflt,
+            "stdout": self.stdout.data.decode("utf-8", "replace"),
+            "stdout_truncated": self.stdout.seen > len(self.stdout.data),
+            "stderr": self.stderr.data.decode("utf-8", "replace"),
+            "report": self.report.data.decode("utf-8", "replace"),
+        }
+
+    def close(self) -> None:
+        """Close the zygote's ends of the pipes (also when the fork failed)."""
+        for stream in self.streams:
+            if stream.fd >= 0:
+                os.close(stream.fd)
+                stream.fd = -1
+        if self.stdin[0] is not None:
+            os.close(self.stdin[0])
+            self.stdin[0] = None

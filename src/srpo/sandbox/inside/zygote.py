@@ -1,48 +1,31 @@
 """The zygote: a long-lived interpreter in the sandbox that forks one child per run.
 
-Start-up (once per sandbox): it moves its control channel off fds 0 and 1, makes itself
-non-dumpable (a program running as the same user cannot ptrace it or read its memory), preloads
-the standard modules that programs and tests use (children share those pages), and installs the
-seccomp filter on itself (children inherit it). Then, for each request: fork a child that runs the
-program (`harness`), supervise it (`supervise`), kill and reap everything it started, wipe the
-scratch directories, and answer.
-The zygote never runs program code itself, so each run starts from the same clean state.
+Start-up (once per sandbox, see `startup`): it moves its control channel off fds 0 and 1, makes
+itself non-dumpable (a program running as the same user cannot ptrace it or read its memory),
+preloads the standard modules that programs and tests use (children share those pages), installs
+the seccomp filter on itself (children inherit it), and warms the harness up on srpo's own
+programs. Then, for each request: make what the child needs before the fork (its rlimits, the
+compiled tests and program, its `__main__`, a fresh `random` seed, the pipes), fork a child that
+runs the program (`harness`), supervise it (`supervise`), kill and reap everything it started,
+wipe the scratch directories, and answer.
+The zygote never runs a caller's code: it compiles programs of up to
+`harness.PRECOMPILE_MAX_CHARS` (compiling runs nothing; a source that crashed the compiler would
+end this zygote, and srpo counts the run as lost and starts another), so each run starts from the
+same clean state.
 """
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import importlib
 import os
 import signal
 import sys
 import time
 from typing import Any
 
-from srpo.sandbox.inside import asserts, frames, harness, integrity, processes, scratch, seccomp, supervise
+from srpo.sandbox.inside import asserts, frames, harness, integrity, processes, scratch, startup, supervise
 
-# What programs and tests import most; children share these pages instead of loading them.
-# fmt: off
-PRELOAD = ("bisect", "cmath", "collections", "copy", "datetime", "decimal", "fractions",
-           "functools", "heapq", "itertools", "json", "math", "operator", "random", "re",
-           "statistics", "string", "typing")
-# fmt: on
 _USER_TASKS_TTL_S = 1.0
-_PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
-
-
-def _prctl(option: int, value: int) -> bool:
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(option, value, 0, 0, 0) == 0
-
-
-def _install_seccomp() -> bool:
-    bpf = seccomp.build()
-    if bpf is None:
-        return False
-    bpf.install()  # an OSError stops the start-up: srpo reports the sandbox as broken
-    return True
 
 
 class Zygote:
@@ -51,22 +34,28 @@ class Zygote:
         self.wipe_folders: list[str] = [self.workdir, *config.get("wipe", [])]
         self.in_pid_namespace = os.getpid() == 1
         self.tasks_before = int(config.get("tasks_before", 1))
-        self.dumpable_off = _prctl(_PR_SET_DUMPABLE, 0)
+        self.dumpable_off = startup.prctl(startup.PR_SET_DUMPABLE, 0)
         if not self.in_pid_namespace:
-            _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+            startup.prctl(startup.PR_SET_CHILD_SUBREAPER, 1)
         # As PID 1, signals without a handler are dropped: remove Python's SIGINT handler.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         sys.path.extend(path for path in config.get("path", []) if path not in sys.path)
-        for name in PRELOAD:
-            importlib.import_module(name)
+        self.fork_hooks = startup.preload(startup.PRELOAD)
         # The zygote needs none of the calls the filter refuses, so it installs it on itself
         # once and every child inherits it (one prctl less per run).
-        self.seccomp = _install_seccomp() if config.get("seccomp", True) else False
-        self.baseline = integrity.Baseline(PRELOAD)
+        self.seccomp = startup.install_seccomp() if config.get("seccomp", True) else False
+        self.baseline = integrity.Baseline(startup.PRELOAD)
         self.hard_limits = harness.hard_limits()
         reporter = harness.Reporter(harness.REPORT_FD)
-        self.setup = {"workdir": self.workdir, "baseline": self.baseline, "reporter": reporter}
+        self.setup = {
+            "workdir": self.workdir,
+            "baseline": self.baseline,
+            "reporter": reporter,
+            "fork_hooks": self.fork_hooks,
+            "no_prelude": integrity.PreludeSnapshot({}),
+        }
         self._user_tasks = (0.0, 0)  # (when counted, count): see _process_allowance
+        self.fork = startup.fork_function()
 
     def hello(self) -> dict[str, Any]:
         return {
@@ -77,6 +66,7 @@ class Zygote:
             "pid_namespace": self.in_pid_namespace,
             "seccomp": self.seccomp,
             "non_dumpable": self.dumpable_off,
+            "plain_fork": self.fork is not os.fork,
         }
 
     def _process_allowance(self, max_processes: int) -> int | None:
@@ -101,24 +91,45 @@ class Zygote:
         self.baseline.module_watches(prepared.names)  # once here, not in every child
         return prepared
 
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+    def setup_for(self, request: dict[str, Any]) -> dict[str, Any]:
+        """What the child of this run starts with, made before the fork: its rlimits, the compiled
+        tests (cached) and program (`harness.precompile`), and its own `__main__`."""
         limits = request["limits"]
         allowance = self._process_allowance(int(limits["max_processes"]))
-        setup = {**self.setup, "rlimits": harness.limits_plan(limits, allowance, self.hard_limits)}
-        setup["prepared"] = self._prepare(request)
+        return {
+            **self.setup,
+            "rlimits": harness.limits_plan(limits, allowance, self.hard_limits),
+            "prepared": self._prepare(request),
+            "program": harness.precompile(str(request.get("source") or "")),
+            "main": harness.fresh_module(),
+        }
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        limits = request["limits"]
+        setup = self.setup_for(request)
+        os.chdir(self.workdir)  # the child starts there (the folder may have been made anew)
         pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, report
+        child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
+        parent_ends = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
+        stdin_data = str(request.get("stdin") or "").encode("utf-8", "surrogateescape")
+        watch = supervise.Supervision(parent_ends, stdin_data, limits, self.in_pid_namespace)
+        for hook in self.fork_hooks:
+            hook()
         # Objects that exist now are never collected by a child's GC, which would touch (and so
         # copy) every page they live on.
         gc.freeze()
-        child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
-        parent_ends = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
-        pid = os.fork()
+        try:
+            pid = self.fork()
+        except OSError:
+            for fd in child_ends:
+                os.close(fd)
+            watch.close()
+            raise
         if pid == 0:
             harness.child_main(request, child_ends, setup)
         for fd in child_ends:
             os.close(fd)
-        stdin_data = str(request.get("stdin") or "").encode("utf-8", "surrogateescape")
-        answer = supervise.supervise(pid, parent_ends, stdin_data, limits, self.in_pid_namespace)
+        answer = watch.follow(pid)
         try:
             processes.kill_all(self.in_pid_namespace)
             for folder in self.wipe_folders:
@@ -135,6 +146,9 @@ def main() -> None:
     os.dup2(null, 1)
     config = frames.read_frame(control_in)
     zygote = Zygote(config)
+    startup.warm_up(zygote.setup_for)
+    zygote.baseline.seal()  # after the warm-up: the builtins as every child will find them
+    startup.compact()
     frames.write_frame(control_out, zygote.hello())
     while True:
         request = frames.read_frame(control_in)
