@@ -232,8 +232,9 @@ def test_namespace(
         if isinstance(value, types.FunctionType) and value.__code__.co_filename == integrity.PROGRAM_FILE:
             names[name] = guarded(value, found)
     names.update(prelude.names)
-    for name in prepared.names.intersection(baseline.modules).intersection(names):
-        names[name] = baseline.modules[name]
+    for name, module in baseline.test_modules(prepared.names).items():
+        if name in names:
+            names[name] = module
     names["__builtins__"] = baseline.builtins  # the zygote's copy, not the dict the program sees
     names[asserts.RECORD] = recorder
     return names
@@ -331,12 +332,13 @@ def limits_plan(
 
 
 def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
-    # Lift all four above the target numbers first, so no dup2 overwrites one still needed.
-    lifted = os.dup(stdin), os.dup(stdout), os.dup(stderr), os.dup(report)
-    os.dup2(lifted[0], 0)
-    os.dup2(lifted[1], 1)
-    os.dup2(lifted[2], 2)
-    os.dup2(lifted[3], REPORT_FD)
+    ends = (stdin, stdout, stderr, report)
+    if min(ends) <= REPORT_FD:  # lift them first, so no dup2 overwrites one still needed
+        ends = tuple(os.dup(fd) for fd in ends)  # (the zygote keeps 0 to 3 taken: never there)
+    os.dup2(ends[0], 0)
+    os.dup2(ends[1], 1)
+    os.dup2(ends[2], 2)
+    os.dup2(ends[3], REPORT_FD)
     os.closerange(REPORT_FD + 1, _MAX_FD)
 
 
@@ -361,8 +363,6 @@ def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         for which, pair in setup["rlimits"]:
             resource.setrlimit(which, pair)
-        for hook in setup["fork_hooks"]:  # run by the zygote for this child; for the program's forks
-            os.register_at_fork(after_in_child=hook)
         status = run_program(request, setup)
     except BaseException:
         try:

@@ -115,6 +115,17 @@ class Baseline:
         self._module_items = {name: _watched(vars(module)) for name, module in self.modules.items()}
 
         self._module_watches: dict[frozenset[str], tuple[tuple[str, str, Any], ...]] = {}
+        self._test_modules: dict[frozenset[str], dict[str, types.ModuleType]] = {}
+
+    def test_modules(self, names: frozenset[str]) -> dict[str, types.ModuleType]:
+        """The preloaded modules among `names` (those the tests get as the zygote loaded them);
+        worked out in the zygote, like `module_watches`."""
+        found = self._test_modules.get(names)
+        if found is None:
+            found = self._test_modules[names] = {
+                name: self.modules[name] for name in names.intersection(self.modules)
+            }
+        return found
 
     def module_watches(self, names: frozenset[str]) -> tuple[tuple[str, str, Any], ...]:
         """(module, attribute, original) for the preloaded modules' attributes among `names`;

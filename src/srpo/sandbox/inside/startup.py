@@ -40,17 +40,16 @@ def prctl(option: int, value: int) -> bool:
 def preload(names: tuple[str, ...]) -> list[Callable[[], object]]:
     """Import `names`; return the at-fork child hooks they register (random's reseed).
 
-    The zygote runs those hooks itself just before each fork, so every child still starts with a
-    fresh state, and hands them back to each child for the program's own forks: run in a child,
-    the reseed alone costs it a tenth of a millisecond of copied pages."""
+    The zygote forks plainly (`fork_function`), which runs no hook, so it runs these itself just
+    before each fork: every child starts freshly seeded, as after `os.fork`. They stay registered,
+    so a program's own `os.fork` in a child runs them as usual."""
     hooks: list[Callable[[], object]] = []
     register = os.register_at_fork
 
-    def keep(*, after_in_child: Callable[[], object] | None = None, **others: Callable[[], object]) -> None:
-        if others:  # not a hook the zygote knows how to defer: leave it where it was
-            register(**others, **({"after_in_child": after_in_child} if after_in_child else {}))
-        elif after_in_child is not None:
-            hooks.append(after_in_child)
+    def keep(**kinds: Callable[[], object]) -> None:
+        if kinds.get("after_in_child") is not None:
+            hooks.append(kinds["after_in_child"])
+        register(**kinds)
 
     os.register_at_fork = keep
     try:

@@ -51,7 +51,6 @@ class Zygote:
             "workdir": self.workdir,
             "baseline": self.baseline,
             "reporter": reporter,
-            "fork_hooks": self.fork_hooks,
             "no_prelude": integrity.PreludeSnapshot({}),
         }
         self._user_tasks = (0.0, 0)  # (when counted, count): see _process_allowance
@@ -89,6 +88,7 @@ class Zygote:
         tests, prelude = str(request.get("tests") or ""), str(request.get("prelude") or "")
         prepared = asserts.prepare(tests, prelude, str(request.get("entry_point") or ""))
         self.baseline.module_watches(prepared.names)  # once here, not in every child
+        self.baseline.test_modules(prepared.names)
         return prepared
 
     def setup_for(self, request: dict[str, Any]) -> dict[str, Any]:
