@@ -83,10 +83,20 @@ def test_precompiled_syntax_errors_are_the_programs_error(pool):
 
 
 def test_precompile_hands_back_code_errors_or_nothing():
-    assert harness.precompile("x = 1\n").co_filename == integrity.PROGRAM_FILE
-    assert isinstance(harness.precompile("x = " + "+".join(["1"] * 10000)), RecursionError)
-    assert isinstance(harness.precompile("def f(:\n"), SyntaxError)
-    assert harness.precompile("x = 1\n" * harness.PRECOMPILE_MAX_CHARS) is None
+    assert harness.precompile("x = 1\n")[0].co_filename == integrity.PROGRAM_FILE
+    assert isinstance(harness.precompile("x = " + "+".join(["1"] * 10000))[0], RecursionError)
+    assert isinstance(harness.precompile("def f(:\n")[0], SyntaxError)
+    assert harness.precompile("x = 1\n" * harness.PRECOMPILE_MAX_CHARS) == (None, [])
+    code, caught = harness.precompile("x = 1\nprint(x is 1)\n")
+    assert code is not None and [w.category for w in caught] == [SyntaxWarning]
+
+
+def test_compile_warnings_reach_the_programs_stderr_not_the_sandboxes(pool):
+    with pool.lease() as sandbox:
+        result = sandbox.run(ScriptRun(source="x = 1\nprint(x is 1)\n"), FAST)
+        assert result.stdout == "True\n"
+        assert "SyntaxWarning" in result.stderr and "<program>:2" in result.stderr
+        assert not any("SyntaxWarning" in line for line in sandbox._last_words())
 
 
 def test_patching_a_builtin_the_tests_never_use_still_fails(pool):

@@ -26,6 +26,7 @@ import sys
 import time
 import traceback
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -120,25 +121,30 @@ def finish_program() -> None:
             stream.flush()
 
 
-def precompile(source: str) -> types.CodeType | Exception | None:
+def precompile(source: str) -> tuple[types.CodeType | Exception | None, list[warnings.WarningMessage]]:
     """The program compiled by the zygote before the fork, or the error compiling it raised.
 
     Compiling costs a child about a third of a millisecond, mostly in pages it copies; the zygote
     compiles in memory it has already made its own. Compiling runs none of the program's code;
     the zygote only does it for sources of at most PRECOMPILE_MAX_CHARS, where the worst inputs
     found (expression chains, deep nesting) take under 20 ms and 12 MiB and end in an error.
-    None: the source is longer, and the child compiles it under the run's limits."""
+    None: the source is longer, and the child compiles it under the run's limits.
+    Also returns the warnings compiling raised (a SyntaxWarning, say): they are the program's, so
+    the child shows them on its own stderr (`program_code`), not the zygote on srpo's."""
     if len(source) > PRECOMPILE_MAX_CHARS:
-        return None
-    try:
-        return compile(source, integrity.PROGRAM_FILE, "exec")
-    except Exception as error:  # SyntaxError, ValueError, RecursionError, MemoryError: the program's
-        return error.with_traceback(None)
+        return None, []
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            return compile(source, integrity.PROGRAM_FILE, "exec"), caught
+        except Exception as error:  # SyntaxError, ValueError, RecursionError, MemoryError: the program's
+            return error.with_traceback(None), caught
 
 
 def program_code(request: dict[str, Any], setup: dict[str, Any]) -> types.CodeType:
     """The program's code object (see `precompile`); raises what compiling it raised."""
     compiled = setup.get("program")
+    for caught in setup.get("compile_warnings") or ():
+        warnings.showwarning(caught.message, caught.category, caught.filename, caught.lineno)
     if compiled is None:
         return compile(request["source"], integrity.PROGRAM_FILE, "exec")
     if isinstance(compiled, BaseException):

@@ -96,11 +96,13 @@ class Zygote:
         tests (cached) and program (`harness.precompile`), and its own `__main__`."""
         limits = request["limits"]
         allowance = self._process_allowance(int(limits["max_processes"]))
+        program, compile_warnings = harness.precompile(str(request.get("source") or ""))
         return {
             **self.setup,
             "rlimits": harness.limits_plan(limits, allowance, self.hard_limits),
             "prepared": self._prepare(request),
-            "program": harness.precompile(str(request.get("source") or "")),
+            "program": program,
+            "compile_warnings": compile_warnings,
             "main": harness.fresh_module(),
         }
 
