@@ -110,6 +110,71 @@ def test_always_equal_objects_fail_in_assert_tests(pool):
         assert_contained(pool, graded, "failed")
 
 
+def test_always_equal_objects_that_hide_from_the_screen_fail(pool):
+    """A metaclass's `__eq__` answers `type(x) in (int, ...)` with True; properties named
+    `__dict__`, `__mro__` or `__flags__` on a metaclass or class stand in front of the real ones;
+    a dunder can be an object that claims to be a builtin function. The screen reads none of
+    these through the program's classes."""
+    hiding = program("""
+        import types
+        class Meta(type):
+            def __eq__(cls, other):
+                return True
+            __hash__ = type.__hash__
+            __dict__ = property(lambda cls: {})
+            __mro__ = property(lambda cls: (object,))
+            __flags__ = property(lambda cls: 0)
+        class ClassEqual(metaclass=Meta):
+            def __eq__(self, other):
+                return True
+            __hash__ = object.__hash__
+        class Impostor:
+            __class__ = property(lambda self: types.BuiltinFunctionType)
+            def __get__(self, obj, owner=None):
+                return lambda *args: True
+        class Disguised:
+            __eq__ = Impostor()
+            __hash__ = object.__hash__
+        class AlwaysEqual:
+            def __eq__(self, other):
+                return True
+        class Box:
+            __dict__ = property(lambda self: {})
+            def __init__(self):
+                self.inner = AlwaysEqual()
+    """)
+    cases = (
+        ("ClassEqual()", "assert candidate(1) == 2"),
+        ("[ClassEqual()]", "assert candidate(1) == [2]"),
+        ("Disguised()", "assert candidate(1) == 2"),
+        ("Box()", "assert candidate(1).inner == 2"),
+        ("ClassEqual", "assert candidate(1) == int"),
+    )
+    for returned, check in cases:
+        tests = {"type": "assert", "code": f"def check(candidate):\n    {check}\n", "entry_point": "f"}
+        graded = grade(pool, hiding + f"def f(x):\n    return {returned}\n", tests)
+        assert graded.failure is not None and "written by the program" in graded.failure.reason, returned
+        assert_contained(pool, graded, "failed")
+
+
+def test_honest_objects_still_pass_the_screen(pool):
+    source = program("""
+        class Holder:
+            __slots__ = ("value",)
+            def __init__(self, value):
+                self.value = value
+        def f(x):
+            return [Holder(x), {"k": (x, frozenset({x}))}]
+    """)
+    tests = {
+        "type": "assert",
+        "code": "def check(candidate):\n    got = candidate(3)\n    assert got[0].value == 3\n"
+        "    assert got[1] == {'k': (3, frozenset({3}))}\n",
+        "entry_point": "f",
+    }
+    assert grade(pool, source, tests).status == "passed"
+
+
 def test_always_equal_values_inside_prelude_classes_fail(pool):
     tests = {
         "type": "assert",

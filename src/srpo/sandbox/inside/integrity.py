@@ -11,6 +11,9 @@ Two checks, both made inside the program's own process (where assert-style tests
 - `suspicious_value`: a value returned to the tests must not contain an instance of a class whose
   comparison, truth or arithmetic methods come from code the program made (an "always equal"
   object). Classes from real source files (the standard library) and from the prelude are fine.
+  The screen reads classes through `type`'s own descriptors and objects through the garbage
+  collector's view, and compares types by identity, so a metaclass's `__eq__`, properties named
+  `__dict__`, `__mro__` or `__flags__`, or a method that claims another `__class__` hide nothing.
 
 A program that rewrites the interpreter's memory (ctypes), or compiles its class under a fake file
 name, can get past these; that is listed in `srpo.sandbox`'s "does not protect against".
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import ctypes
+import gc
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -57,7 +61,7 @@ GUARDED_DUNDERS = frozenset(
         "__repr__",
     }
 )
-PLAIN_TYPES = _PLAIN = (int, float, complex, str, bytes, bool, type(None))
+_PLAIN = (int, float, complex, str, bytes, bool, type(None))
 _HEAPTYPE = 1 << 9
 _MAX_VISITS = 200_000
 
@@ -190,31 +194,46 @@ def _changed(prefix: str, before: Mapping[str, Any], now: Mapping[str, Any]) -> 
     return [f"{prefix}.{name}" for name, value in before.items() if name not in now or now[name] is not value]
 
 
+# What the screen reads of a class, through `type`'s own descriptors: a metaclass of the program's
+# can put properties named `__flags__`, `__mro__` or `__dict__` in front of the real ones, and
+# `in` or `==` on a class calls its metaclass's `__eq__`. Only identities and these are trusted.
+_FLAGS_OF = type.__dict__["__flags__"].__get__
+_MRO_OF = type.__dict__["__mro__"].__get__
+_NAMESPACE_OF = type.__dict__["__dict__"].__get__
+_NAME_OF = type.__dict__["__qualname__"].__get__
+_PLAIN_IDS = frozenset(map(id, _PLAIN))
+_C_LEVEL_IDS = frozenset(
+    map(id, (types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinFunctionType,
+             types.MethodWrapperType, type(None)))
+)  # fmt: skip
+
+
+def is_plain(value: Any) -> bool:
+    """`value` is an int, float, complex, str, bytes, bool or None (exactly, not a subclass)."""
+    return id(type(value)) in _PLAIN_IDS
+
+
 def _made_by_program(attribute: Any) -> bool:
-    if isinstance(attribute, (staticmethod, classmethod)):
+    kind = type(attribute)  # not isinstance: an object can claim any `__class__`
+    if kind is staticmethod or kind is classmethod:
         attribute = attribute.__func__
-    if isinstance(attribute, types.FunctionType):
+        kind = type(attribute)
+    if kind is types.FunctionType:
         filename = attribute.__code__.co_filename
         return filename.startswith("<") and filename not in _TRUSTED_PSEUDO_FILES
     # C-level slots and methods behave as their type says; anything else (a partial, a callable
     # object) was put there by Python code and is not trusted.
-    c_level = (
-        types.WrapperDescriptorType,
-        types.MethodDescriptorType,
-        types.BuiltinFunctionType,
-        types.MethodWrapperType,
-        type(None),
-    )
-    return not isinstance(attribute, c_level)
+    return id(kind) not in _C_LEVEL_IDS
 
 
 def suspicious_class(cls: type) -> str | None:
-    for klass in cls.__mro__:
-        if not klass.__flags__ & _HEAPTYPE:
+    for klass in _MRO_OF(cls):
+        if not _FLAGS_OF(klass) & _HEAPTYPE:
             continue
-        for name in GUARDED_DUNDERS.intersection(vars(klass)):
-            if _made_by_program(vars(klass)[name]):
-                return f"returned a {cls.__qualname__} whose {name} was written by the program"
+        namespace = _NAMESPACE_OF(klass)
+        for name in GUARDED_DUNDERS:
+            if name in namespace and _made_by_program(namespace[name]):
+                return f"returned a {_NAME_OF(cls)} whose {name} was written by the program"
     return None
 
 
@@ -225,23 +244,24 @@ def suspicious_value(value: Any) -> str | None:
         item = stack.pop()
         visits += 1
         kind = type(item)
-        if kind in _PLAIN or id(item) in seen:
+        if id(kind) in _PLAIN_IDS or id(item) in seen:
             continue
         seen.add(id(item))
-        if kind.__flags__ & _HEAPTYPE:
+        heap_type = _FLAGS_OF(kind) & _HEAPTYPE
+        if heap_type:
             reason = suspicious_class(kind)
             if reason:
                 return reason
         # Read through the base types' own methods, so no method of the program runs here.
-        if isinstance(item, dict):
+        if issubclass(kind, dict):
             stack.extend(dict.keys(item))
             stack.extend(dict.values(item))
-        elif isinstance(item, (list, tuple)):
-            stack.extend(list.__iter__(item) if isinstance(item, list) else tuple.__iter__(item))
-        elif isinstance(item, (set, frozenset)):
-            stack.extend(set.__iter__(item) if isinstance(item, set) else frozenset.__iter__(item))
-        if kind.__flags__ & _HEAPTYPE:
-            attributes = getattr(item, "__dict__", None)
-            if type(attributes) is dict:
-                stack.extend(dict.values(attributes))
+        elif issubclass(kind, (list, tuple)):
+            stack.extend(list.__iter__(item) if issubclass(kind, list) else tuple.__iter__(item))
+        elif issubclass(kind, (set, frozenset)):
+            stack.extend(set.__iter__(item) if issubclass(kind, set) else frozenset.__iter__(item))
+        if heap_type:
+            # What the object holds (its attributes, wherever they are stored), as the garbage
+            # collector sees it: no `__dict__` property of the program's stands in front.
+            stack.extend(gc.get_referents(item))
     return None
