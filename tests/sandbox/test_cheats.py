@@ -157,6 +157,49 @@ def test_always_equal_objects_that_hide_from_the_screen_fail(pool):
         assert_contained(pool, graded, "failed")
 
 
+def test_always_equal_objects_from_any_callable_the_tests_call_fail(pool):
+    """Bare asserts call the program's names directly: a callable object, a partial or a bound
+    method is screened like a function."""
+    base = program("""
+        import functools
+        class AlwaysEqual:
+            def __eq__(self, other):
+                return True
+        class Maker:
+            def __call__(self, *args):
+                return AlwaysEqual()
+            def method(self, *args):
+                return AlwaysEqual()
+    """)
+    tests = {"type": "assert", "code": "assert remove_occ('hello', 'l') == 'heo'\n"}
+    for definition in (
+        "remove_occ = Maker()",
+        "remove_occ = functools.partial(lambda *args: AlwaysEqual())",
+        "remove_occ = Maker().method",
+    ):
+        graded = grade(pool, base + definition + "\n", tests)
+        assert graded.failure is not None and "written by the program" in graded.failure.reason, definition
+        assert_contained(pool, graded, "failed")
+
+
+def test_hiding_a_patched_module_from_the_check_fails(pool):
+    source = program("""
+        import math, types
+        original = math.isclose
+        math.isclose = lambda *args, **kwargs: True
+        class Pristine(types.ModuleType):
+            __dict__ = property(lambda module: {"isclose": original})
+        math.__class__ = Pristine
+        def f(x):
+            return 0
+    """)
+    tests = {"type": "assert", "code": "import math\ndef check(candidate):\n    assert math.isclose(candidate(1), 1)\n",
+             "entry_point": "f"}  # fmt: skip
+    graded = grade(pool, source, tests)
+    assert graded.failure is not None and "math.isclose" in graded.failure.reason
+    assert_contained(pool, graded, "failed")
+
+
 def test_honest_objects_still_pass_the_screen(pool):
     source = program("""
         class Holder:

@@ -53,8 +53,10 @@ Protects against (each claim has a test in tests/sandbox/):
 - faking success: stdio and call results are compared in srpo's process, so expected answers never
   enter the sandbox; call and assert runs pass only with the run's nonce after the last case, so
   early exits, `SystemExit(0)` and `os._exit(0)` fail; asserts count one by one; values returned to
-  assert-style tests are screened for always-equal objects; patching builtins, preloaded standard
-  modules or the prelude fails the run.
+  assert-style tests by the program's functions, methods, partials and callable objects are
+  screened for always-equal objects, which metaclass tricks and `__class__` or `__dict__`
+  properties do not hide; patching builtins, preloaded standard modules or the prelude fails the
+  run, also when the program swaps a module's class to hide it.
 
 Does not protect against:
 - kernel exploits: namespaces and seccomp reduce the kernel surface, they do not remove it. Run

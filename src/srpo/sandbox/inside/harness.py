@@ -203,7 +203,7 @@ class Tampering(BaseException):
     """Raised into the tests when a program hands them a value built to fool a comparison."""
 
 
-def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any]:
+def guarded(function: Callable[..., Any], found: list[str], name: str = "") -> Callable[..., Any]:
     plain = integrity.is_plain
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -216,9 +216,17 @@ def guarded(function: Callable[..., Any], found: list[str]) -> Callable[..., Any
             raise Tampering(reason)
         return value
 
-    # What tests may look at, without functools.wraps (every page it touches is copied).
-    call.__name__, call.__qualname__ = function.__name__, function.__qualname__
-    call.__doc__, call.__wrapped__ = function.__doc__, function  # type: ignore[attr-defined]
+    # What tests may look at, without functools.wraps (every page it touches is copied); only a
+    # function's own, so no attribute of a program's object runs here.
+    if type(function) is types.FunctionType:
+        call.__name__, call.__qualname__, call.__doc__ = (
+            function.__name__,
+            function.__qualname__,
+            function.__doc__,
+        )
+    elif name:
+        call.__name__ = call.__qualname__ = name
+    call.__wrapped__ = function  # type: ignore[attr-defined]
     return call
 
 
@@ -230,13 +238,14 @@ def test_namespace(
     found: list[str],
     recorder: asserts.AssertRecorder,
 ) -> dict[str, Any]:
-    """The program's names (its functions screened), with the prelude's originals, the real
-    standard modules the tests name, and pristine builtins."""
+    """The program's names (its functions and other callables screened, see
+    `integrity.needs_screen`), with the prelude's originals, the real standard modules the tests
+    name, and pristine builtins."""
     baseline: integrity.Baseline = setup["baseline"]
     names = dict(namespace)
     for name, value in namespace.items():
-        if isinstance(value, types.FunctionType) and value.__code__.co_filename == integrity.PROGRAM_FILE:
-            names[name] = guarded(value, found)
+        if integrity.needs_screen(value):
+            names[name] = guarded(value, found, name)
     names.update(prelude.names)
     for name, module in baseline.test_modules(prepared.names).items():
         if name in names:

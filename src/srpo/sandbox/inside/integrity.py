@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import ctypes
+import functools
 import gc
 import sys
 import types
@@ -151,13 +152,14 @@ class Baseline:
 
     def changes(self, names: frozenset[str]) -> list[str]:
         """Builtins that now point elsewhere, and module attributes among `names` that do."""
-        now = vars(builtins)
+        # The module objects the zygote loaded (what the tests get), read through ModuleType's own
+        # `__dict__`: a program can swap `sys.modules` entries, or a module's `__class__` for one
+        # with a `__dict__` property, but not these.
+        now = _MODULE_DICT_OF(builtins)
         unchanged = self._sealed_version is not None and self._version(now) == self._sealed_version
         found = [] if unchanged else _changed("builtins", self._watched_builtins, now)
-        modules = sys.modules
         for module_name, name, before in self.module_watches(names):
-            module = modules.get(module_name)
-            if module is None or vars(module).get(name) is not before:
+            if _MODULE_DICT_OF(self.modules[module_name]).get(name) is not before:
                 found.append(f"{module_name}.{name}")
         return found
 
@@ -201,6 +203,7 @@ _FLAGS_OF = type.__dict__["__flags__"].__get__
 _MRO_OF = type.__dict__["__mro__"].__get__
 _NAMESPACE_OF = type.__dict__["__dict__"].__get__
 _NAME_OF = type.__dict__["__qualname__"].__get__
+_MODULE_DICT_OF = types.ModuleType.__dict__["__dict__"].__get__
 _PLAIN_IDS = frozenset(map(id, _PLAIN))
 _C_LEVEL_IDS = frozenset(
     map(id, (types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinFunctionType,
@@ -224,6 +227,27 @@ def _made_by_program(attribute: Any) -> bool:
     # C-level slots and methods behave as their type says; anything else (a partial, a callable
     # object) was put there by Python code and is not trusted.
     return id(kind) not in _C_LEVEL_IDS
+
+
+def _class_attribute(cls: type, name: str) -> Any:
+    for klass in _MRO_OF(cls):
+        namespace = _NAMESPACE_OF(klass)
+        if name in namespace:
+            return namespace[name]
+    return None
+
+
+def needs_screen(value: Any) -> bool:
+    """Whether a name the program defined reaches the tests screened (see `harness.guarded`):
+    functions and methods, partials, and objects whose `__call__` the program wrote. Classes stay
+    as they are (tests use them as types), and so do callables of the library's own."""
+    kind = type(value)
+    if kind is types.FunctionType or kind is types.MethodType or kind is functools.partial:
+        return True
+    if not _FLAGS_OF(kind) & _HEAPTYPE or issubclass(kind, type):
+        return False
+    call = _class_attribute(kind, "__call__")
+    return call is not None and _made_by_program(call)
 
 
 def suspicious_class(cls: type) -> str | None:
