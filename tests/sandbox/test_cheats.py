@@ -182,6 +182,37 @@ def test_always_equal_objects_from_any_callable_the_tests_call_fail(pool):
         assert_contained(pool, graded, "failed")
 
 
+def test_a_prelude_name_the_program_rebinds_does_not_reach_the_tests(pool):
+    # The prelude's own names (LeetCode's star imports: hundreds) reach the tests as the prelude
+    # made them, so a program that binds one again to an always-equal maker fools nothing.
+    tests = {
+        "type": "assert",
+        "prelude": "from functools import *\nfrom heapq import *\n",
+        "code": "assert nlargest(1, [3, 1]) == [3]\nassert reduce(lambda a, b: a + b, [1, 2]) == 3\n",
+    }
+    assert grade(pool, "x = 1\n", tests).status == "passed"
+    rebound = "class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n"
+    rebound += "def nlargest(*args):\n    return AlwaysEqual()\n"
+    wrong = {**tests, "code": "assert nlargest(1, [3, 1]) == [4]\n"}
+    assert_contained(pool, grade(pool, rebound, wrong), "failed")
+
+
+def test_an_always_equal_global_the_tests_read_fails(pool):
+    tests = {
+        "type": "assert",
+        "prelude": "LIMIT = 10\n",
+        "code": "assert twice(5) == LIMIT\nassert twice(1) == SEEN\n",
+    }
+    honest = "SEEN = 2\ndef twice(x):\n    return 2 * x\n"
+    assert grade(pool, honest, tests).status == "passed"
+    cheat = "class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n"
+    for binding in ("LIMIT = AlwaysEqual()", "SEEN = AlwaysEqual()", "SEEN = [AlwaysEqual()]"):
+        source = cheat + binding + "\nSEEN = globals().get('SEEN', 2)\ndef twice(x):\n    return 0\n"
+        graded = grade(pool, source, tests)
+        assert graded.failure is not None and "written by the program" in graded.failure.reason, binding
+        assert_contained(pool, graded, "failed")
+
+
 def test_hiding_a_patched_module_from_the_check_fails(pool):
     source = program("""
         import math, types

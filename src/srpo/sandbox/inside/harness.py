@@ -237,15 +237,23 @@ def test_namespace(
     prelude: integrity.PreludeSnapshot,
     found: list[str],
     recorder: asserts.AssertRecorder,
+    before_program: dict[str, Any],
 ) -> dict[str, Any]:
-    """The program's names (its functions and other callables screened, see
+    """The program's names (the functions and other callables it bound screened, see
     `integrity.needs_screen`), with the prelude's originals, the real standard modules the tests
-    name, and pristine builtins."""
+    name, and pristine builtins. `before_program`: the namespace as the prelude left it (what it
+    star-imported is the prelude's, not the program's: hundreds of names in LeetCode's)."""
     baseline: integrity.Baseline = setup["baseline"]
     names = dict(namespace)
     for name, value in namespace.items():
+        if before_program.get(name) is value:
+            continue
         if integrity.needs_screen(value):
             names[name] = guarded(value, found, name)
+        elif name in prepared.names and not callable(value) and not integrity.is_plain(value):
+            reason = integrity.suspicious_value(value)  # a global the tests read: screened once
+            if reason:
+                found.append(reason)
     names.update(prelude.names)
     for name, module in baseline.test_modules(prepared.names).items():
         if name in names:
@@ -264,14 +272,14 @@ def run_assert(request: dict[str, Any], reporter: Reporter, setup: dict[str, Any
     namespace = fresh_namespace(setup)
     phase, filename = "prelude", integrity.PRELUDE_FILE
     try:
-        prelude = setup["no_prelude"]
+        prelude, before_program = setup["no_prelude"], {}
         if prepared.prelude is not None:
             exec(prepared.prelude, namespace)
-            prelude = integrity.PreludeSnapshot(namespace)
+            prelude, before_program = integrity.PreludeSnapshot(namespace), dict(namespace)
         recorder = asserts.AssertRecorder(prepared.sites, reporter.tick)
         phase, filename = "program", integrity.PROGRAM_FILE
         exec(program_code(request, setup), namespace)
-        names = test_namespace(namespace, setup, prepared, prelude, found, recorder)
+        names = test_namespace(namespace, setup, prepared, prelude, found, recorder, before_program)
         phase, filename = "tests", integrity.TESTS_FILE
         exec(prepared.tests, names)
         if prepared.entry_point is not None and callable(names.get("check")):
