@@ -233,20 +233,24 @@ def test_hiding_a_patched_module_from_the_check_fails(pool):
 
 def test_honest_objects_still_pass_the_screen(pool):
     source = program("""
+        import collections
         class Holder:
             __slots__ = ("value",)
             def __init__(self, value):
                 self.value = value
+        TABLE = collections.UserDict(k=1)
         def f(x):
-            return [Holder(x), {"k": (x, frozenset({x}))}]
+            return [Holder(x), {"k": (x, frozenset({x}))}, collections.UserDict(k=x), collections.Counter("aab")]
     """)
     tests = {
         "type": "assert",
         "code": "def check(candidate):\n    got = candidate(3)\n    assert got[0].value == 3\n"
-        "    assert got[1] == {'k': (3, frozenset({3}))}\n",
+        "    assert got[1] == {'k': (3, frozenset({3}))}\n    assert got[2] == {'k': 3} and TABLE['k'] == 1\n"
+        "    assert got[3] == {'a': 2, 'b': 1}\n",
         "entry_point": "f",
     }
-    assert grade(pool, source, tests).status == "passed"
+    graded = grade(pool, source, tests)
+    assert graded.status == "passed", graded
 
 
 def test_always_equal_values_inside_prelude_classes_fail(pool):

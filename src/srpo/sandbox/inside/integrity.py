@@ -223,7 +223,13 @@ def _made_by_program(attribute: Any) -> bool:
         kind = type(attribute)
     if kind is types.FunctionType:
         filename = attribute.__code__.co_filename
-        return filename.startswith("<") and filename not in _TRUSTED_PSEUDO_FILES
+        # The standard library's frozen modules (`_collections_abc`, `importlib._bootstrap`, ...)
+        # are "<frozen NAME>": trusted like real files, and as forgeable (see the module notes).
+        return (
+            filename.startswith("<")
+            and not filename.startswith("<frozen ")
+            and filename not in _TRUSTED_PSEUDO_FILES
+        )
     # C-level slots and methods behave as their type says; anything else (a partial, a callable
     # object) was put there by Python code and is not trusted.
     return id(kind) not in _C_LEVEL_IDS
