@@ -69,8 +69,9 @@ Does not protect against:
 - a determined program in an assert-style run: the tests run in its interpreter, so one that digs
   the nonce or the counters out of the harness's memory (gc, frames, ctypes), names its class's
   code file after a real file, hands the tests always-equal objects through a generator, by
-  mutating their arguments or through instances the tests build from its classes, or patches a
-  standard module the tests do not name, can fake a pass.
+  mutating their arguments or through instances the tests build from its classes, patches a
+  standard module the tests do not name, or patches a builtin only while the tests run and puts
+  it back before they end, can fake a pass.
   stdio and call formats are not exposed to this: they are judged outside the program's process.
 - timing side channels, CPU cache effects, and CPU time stolen from other runs on the same cores.
 - total memory across concurrent sandboxes where no cgroup v2 subtree is delegated (cgroup v1,
