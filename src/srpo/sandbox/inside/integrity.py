@@ -273,9 +273,9 @@ def suspicious_value(value: Any) -> str | None:
     while stack and visits < _MAX_VISITS:
         item = stack.pop()
         visits += 1
-        kind = type(item)
-        if id(kind) in _PLAIN_IDS or id(item) in seen:
+        if is_plain(item) or id(item) in seen:
             continue
+        kind = type(item)
         seen.add(id(item))
         heap_type = _FLAGS_OF(kind) & _HEAPTYPE
         if heap_type:
