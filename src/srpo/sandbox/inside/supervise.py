@@ -134,10 +134,9 @@ def _watch(pidfd: int, stdin: list[Any], streams: list[Stream], report: Stream,
 
 
 class Supervision:
-    """One run's watch, set up before the fork (`__init__`) and followed after it (`follow`).
-
-    Everything that can be done before the fork is: after it, every page the zygote writes while
-    the child lives costs a copied page, where before it costs at most a cheaper re-use fault."""
+    """One run's watch, set up before the fork (`__init__`: the pipes' flags, stdin fed) and
+    followed after it (`follow`), so that while the child lives the zygote only watches.
+    (Measured: this moves the zygote's page faults rather than removing them.)"""
 
     def __init__(self, fds: tuple[int, int, int, int], stdin_data: bytes, limits: dict[str, Any],
                  in_pid_namespace: bool) -> None:  # fmt: skip
