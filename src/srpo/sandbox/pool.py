@@ -1,16 +1,18 @@
-"""A pool of sandboxes, one per worker, leased one run sequence at a time.
+"""A pool of sandboxes, one per worker, each leased to up to `CALLERS_PER_SANDBOX` callers at once.
 
-Each sandbox serves one caller at a time, so a program's runs never overlap another program's in
-the same namespaces. `shared_pool` keeps one pool per (size, options) for the whole process,
-started on first use and stopped at exit, so a trainer calling the reward every step pays the
-sandbox start-up once.
+A sandbox runs one program at a time, so a program's runs never overlap another program's in the
+same namespaces. Its second caller's request waits in the sandbox while the first caller's
+program runs (`Sandbox.run`), so the sandbox starts it the moment it has answered, instead of
+idling while the caller's thread judges the answer and asks again: `callers` threads keep the
+pool busy. `shared_pool` keeps one pool per (size, options) for the whole process, started on
+first use and stopped at exit, so a trainer calling the reward every step pays the sandbox
+start-up once.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import queue
 import threading
 import warnings
 from collections.abc import Iterator
@@ -21,6 +23,8 @@ from srpo.sandbox.isolation import IsolationPlan, plan_isolation, require_minimu
 from srpo.sandbox.limits import DEFAULT_LIMITS, DEFAULT_OPTIONS, Limits, SandboxOptions
 from srpo.sandbox.runs import Run, RunResult
 from srpo.sandbox.worker import Sandbox
+
+CALLERS_PER_SANDBOX = 2
 
 
 class WeakIsolationWarning(RuntimeWarning):
@@ -62,13 +66,12 @@ class SandboxPool:
         self.ceiling, self.memory_ceiling = PoolCeiling.create(limit)
         """A cgroup over all this pool's sandboxes (None: each run is capped, not their sum), and
         a line saying which."""
-        self._idle: queue.LifoQueue[Sandbox] = queue.LifoQueue()
         self._all = [
             Sandbox(self.plan, cgroup=self.ceiling.leaf(index) if self.ceiling else None)
             for index in range(self.size)
         ]
-        for sandbox in self._all:
-            self._idle.put(sandbox)
+        self._holders = [0] * self.size
+        self._free = threading.Condition()
         self._closed = False
 
     @property
@@ -79,16 +82,27 @@ class SandboxPool:
     def sandboxes(self) -> tuple[Sandbox, ...]:
         return tuple(self._all)
 
+    @property
+    def callers(self) -> int:
+        """How many threads keep every sandbox busy (two per sandbox: see the module docstring)."""
+        return self.size * CALLERS_PER_SANDBOX
+
     @contextmanager
     def lease(self) -> Iterator[Sandbox]:
-        """A sandbox for this caller alone until the block ends."""
+        """The sandbox with the fewest callers, shared with at most one other caller until the
+        block ends; its runs and theirs take turns, in the order they were asked for."""
         if self._closed:
             raise RuntimeError("this SandboxPool is closed")
-        sandbox = self._idle.get()
+        with self._free:
+            self._free.wait_for(lambda: min(self._holders) < CALLERS_PER_SANDBOX)
+            index = self._holders.index(min(self._holders))
+            self._holders[index] += 1
         try:
-            yield sandbox
+            yield self._all[index]
         finally:
-            self._idle.put(sandbox)
+            with self._free:
+                self._holders[index] -= 1
+                self._free.notify()
 
     def run(self, run: Run, limits: Limits = DEFAULT_LIMITS) -> RunResult:
         with self.lease() as sandbox:

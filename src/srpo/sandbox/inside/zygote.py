@@ -160,6 +160,7 @@ def main() -> None:
             answer = zygote.run(request)
         except Exception as error:  # a run it cannot account for: report it, and stop
             answer = {"outcome": "harness_error", "error": f"{type(error).__name__}: {error}", "retire": True}
+        answer["request"] = request.get("nonce")  # the parent checks answers keep step with requests
         frames.write_frame(control_out, answer)
         if answer.get("retire"):
             return  # whatever is left (processes, files) dies with this namespace

@@ -222,7 +222,8 @@ def grade_code_batch(
     sandbox: SandboxOptions = DEFAULT_OPTIONS,
     stop_at_first_failure: bool = True,
 ) -> list[CodeGrade]:
-    """Grade every item, `workers` at a time (default: one per CPU), in input order.
+    """Grade every item on `workers` sandboxes (default: one per CPU), in input order; each
+    sandbox has a second item's run waiting while it runs one (see `srpo.sandbox.pool`).
 
     `pool`: sandboxes to use (default: the process-wide pool of `workers` sandboxes started with
     the `sandbox` options).
@@ -234,7 +235,7 @@ def grade_code_batch(
     def grade(item: CodeItem) -> CodeGrade:
         return grade_code(item, limits=limits, pool=pool, stop_at_first_failure=stop_at_first_failure)
 
-    return _in_order(grade, items, pool.size)
+    return _in_order(grade, items, pool.callers)
 
 
 def sandbox_pool(workers: int | None = None, sandbox: SandboxOptions = DEFAULT_OPTIONS) -> SandboxPool:
