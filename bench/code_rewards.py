@@ -10,9 +10,10 @@ bombs, an output flood, writing outside the scratch, reading host files, connect
 this process opens on 127.0.0.1, killing its harness, exiting before the tests). It grades them
 with `srpo.verify.grading.Grader(GraderConfig(...)).grade`, the call the trainer makes each step,
 after a warm-up batch that starts the sandboxes, and prints responses/s, p50/p99 per response
-(each response's own time, from start to grade, in its worker), the share of the workers' time
-spent on the hostile responses, and whether every reward is the expected one. The test cases per
-response are the datasets' own (about three asserts).
+(each response's latency, from the call for it to its grade, waiting for its turn in a sandbox
+included), the share of the batch's time lost to the hostile responses (the batch's time against
+that of the same batch without them, graded right after), and whether every reward is the
+expected one. The test cases per response are the datasets' own (about three asserts).
 """
 
 from __future__ import annotations
@@ -163,14 +164,16 @@ def main() -> None:
         started = time.perf_counter()
         grades = grader.grade([item for _, item in batch])
         elapsed = time.perf_counter() - started
+        per_item = [seconds[item.response] for _, item in batch]  # before the clean batch writes over
+        started = time.perf_counter()
+        grader.grade([item for kind, item in batch if kind in ("correct", "wrong")])
+        clean_elapsed = time.perf_counter() - started
         try:
             listener.accept()
             reached = "yes (a program reached the host)"
         except BlockingIOError:
             reached = "no"
     kinds = [kind for kind, _ in batch]
-    per_item = [seconds[item.response] for _, item in batch]
-    hostile_s = sum(s for kind, s in zip(kinds, per_item, strict=True) if kind not in ("correct", "wrong"))
     expected = sum(
         (grade.reward == 1.0) == (kind == "correct") for kind, grade in zip(kinds, grades, strict=True)
     )
@@ -187,7 +190,9 @@ def main() -> None:
     report("p99 per response", 1000 * statistics.quantiles(per_item, n=100)[98], "ms")
     clean = [s for kind, s in zip(kinds, per_item, strict=True) if kind in ("correct", "wrong")]
     report("p50 per response, hostile excluded", 1000 * statistics.median(clean), "ms")
-    report("share of worker time on hostile responses", f"{100 * hostile_s / sum(per_item):.1f}%")
+    report("batch time without the hostile responses", clean_elapsed, "s")
+    lost = 100 * (1 - clean_elapsed / elapsed)
+    report("share of the batch's time lost to the hostile responses", f"{lost:.1f}%")
     for kind in HOSTILE:
         spent = [s for k, s in zip(kinds, per_item, strict=True) if k == kind]
         statuses = sorted({g.code_status for k, g in zip(kinds, grades, strict=True) if k == kind})
