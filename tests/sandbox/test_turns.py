@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 
 import pytest
 
@@ -80,26 +81,35 @@ def test_a_request_waiting_in_a_zygote_that_dies_is_run_by_the_next_one(single):
     sandbox = single.sandboxes[0]
     sandbox.run(ScriptRun(source="pass"), FAST)  # started
     starts = sandbox.starts
-    slow = threading.Thread(target=lambda: outcomes.append(sandbox.run(ScriptRun(source=SLEEP), FAST)))
-    outcomes: list[object] = []
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, source: str) -> None:
+        outcomes[name] = sandbox.run(ScriptRun(source=source), SLOW)
+
+    slow = threading.Thread(target=run, args=("slow", "import time\ntime.sleep(30)\n"))
     slow.start()
-    time.sleep(0.3)  # the slow run is in the zygote
-    waiting = threading.Thread(
-        target=lambda: outcomes.append(sandbox.run(ScriptRun(source="print('second')"), FAST))
-    )
+    until(lambda: sandbox._head_sent is not None)  # the slow run is in the zygote
+    waiting = threading.Thread(target=run, args=("waiting", "print('second')"))
     waiting.start()
-    time.sleep(0.3)  # its request is written ahead, behind the slow run
-    assert sandbox._ahead is not None and sandbox._ahead[1] is sandbox._process
+    # Its request is written ahead, behind the slow run, into the same zygote.
+    until(lambda: sandbox._ahead is not None)
+    assert sandbox._ahead[1] is sandbox._process
     os.killpg(sandbox._process.pid, signal.SIGKILL)  # the zygote dies with both in it
-    slow.join(timeout=30)
-    waiting.join(timeout=30)
-    first, second = outcomes
-    assert first.outcome == "harness_lost", first
-    assert second.outcome == "exited" and second.stdout == "second\n", second
+    slow.join(timeout=60)
+    waiting.join(timeout=60)
+    assert outcomes["slow"].outcome == "harness_lost", outcomes["slow"]
+    assert outcomes["waiting"].outcome == "exited" and outcomes["waiting"].stdout == "second\n"
     assert sandbox.starts == starts + 1
 
 
-SLEEP = "import time\ntime.sleep(2)\nprint('slept')\n"
+SLOW = replace(FAST, timeout_s=60.0, total_timeout_s=60.0)
+
+
+def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.01)
 
 
 def test_an_answer_out_of_step_with_its_request_is_refused_and_the_sandbox_restarted(single):
