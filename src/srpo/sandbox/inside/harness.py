@@ -79,7 +79,7 @@ def fresh_module() -> types.ModuleType:
 
 
 def fresh_namespace(setup: dict[str, Any]) -> dict[str, Any]:
-    module = setup.get("main") or fresh_module()
+    module = setup["main"]
     sys.modules["__main__"] = module  # so pickle and `__main__` lookups find the program
     return module.__dict__
 

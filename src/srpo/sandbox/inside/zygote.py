@@ -48,7 +48,6 @@ class Zygote:
         self.hard_limits = harness.hard_limits()
         reporter = harness.Reporter(harness.REPORT_FD)
         self.setup = {
-            "workdir": self.workdir,
             "baseline": self.baseline,
             "reporter": reporter,
             "no_prelude": integrity.PreludeSnapshot({}),
@@ -131,9 +130,8 @@ class Zygote:
             harness.child_main(request, child_ends, setup)
         for fd in child_ends:
             os.close(fd)
-        answer = watch.follow(pid)
+        answer = watch.follow(pid)  # every process of the run is killed and reaped by now
         try:
-            processes.kill_all(self.in_pid_namespace)
             for folder in self.wipe_folders:
                 scratch.empty(folder)
         except Exception as error:  # e.g. a folder it cannot empty: srpo replaces this sandbox
