@@ -27,7 +27,6 @@ $SRPO_SHARED_DATA or ../shared/data/humaneval/HumanEval.jsonl.gz and skips when 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import resource
@@ -42,15 +41,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import SHARED_DATA, Side, compare, report, rounds_argument
+from _human_eval_peer import load_problems
 from srpo.verify.code import ReferenceItem, verify_references
 
 HUMANEVAL = SHARED_DATA / "humaneval" / "HumanEval.jsonl.gz"
 PEER = Path(__file__).resolve().parent / "_human_eval_peer.py"
-
-
-def load_problems() -> list[dict[str, Any]]:
-    with gzip.open(HUMANEVAL, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def full_program(problem: dict[str, Any]) -> str:
@@ -96,9 +91,7 @@ class Srpo:
         started = time.perf_counter()
         results = verify_references(self.items, runs=1, limits=self.limits, pool=self.pool)
         seconds = time.perf_counter() - started
-        self.cpu_ms.append(
-            1000 * (cpu_s(before, "self") + self.sandbox_cpu_s() - sandboxes) / len(self.items)
-        )
+        self.cpu_ms.append(1000 * (own_cpu_s(before) + self.sandbox_cpu_s() - sandboxes) / len(self.items))
         for problem, result in zip(self.problems, results, strict=True):
             if result.status != "verified":
                 self.failures[problem["task_id"]] = result.reason
@@ -154,9 +147,9 @@ class HumanEval:
         self._process.wait()
 
 
-def cpu_s(before: resource.struct_rusage, who: str) -> float:
-    """CPU seconds used since `before` by this process (`self`) or its reaped children."""
-    now = resource.getrusage(resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN)
+def own_cpu_s(before: resource.struct_rusage) -> float:
+    """CPU seconds this process used since `before`."""
+    now = resource.getrusage(resource.RUSAGE_SELF)
     return now.ru_utime + now.ru_stime - before.ru_utime - before.ru_stime
 
 
@@ -190,7 +183,7 @@ def main() -> None:
     if not HUMANEVAL.is_file():
         print(f"skipped: {HUMANEVAL} not found (set SRPO_SHARED_DATA)", flush=True)
         return
-    problems = load_problems()
+    problems = load_problems(str(HUMANEVAL))
     report("programs", len(problems))
     report("workers", args.workers)
     report("load average", " ".join(f"{value:.2f}" for value in os.getloadavg()))
