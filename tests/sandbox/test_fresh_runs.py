@@ -6,6 +6,7 @@ interpreter would do."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 from srpo.sandbox import ScriptRun
@@ -130,3 +131,52 @@ def test_an_empty_prelude_compiles_to_nothing():
 def test_the_zygote_forks_plainly_when_it_is_single_threaded(pool):
     run_script(pool, "pass\n")
     assert all(sandbox.hello.get("plain_fork") for sandbox in pool.sandboxes if sandbox.hello)
+
+
+def test_a_program_starts_in_its_own_session_with_only_its_own_descriptors_and_limits(pool):
+    # What the child's start calls (`harness.start_calls`, made in the zygote) must leave it with.
+    look = program("""
+        import os, resource, signal
+        def is_open(fd):
+            try:
+                os.fstat(fd)
+                return True
+            except OSError:
+                return False
+        print([fd for fd in range(4096) if is_open(fd)])
+        print(os.getsid(0) == os.getpid(), signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        print([resource.getrlimit(which) for which in (resource.RLIMIT_AS, resource.RLIMIT_NOFILE,
+                                                       resource.RLIMIT_FSIZE, resource.RLIMIT_CORE)])
+    """)
+    mib = 1 << 20
+    limits = [
+        (FAST.memory_mb * mib,) * 2,
+        (FAST.max_open_files,) * 2,
+        (FAST.max_file_mb * mib,) * 2,
+        (0, 0),
+    ]
+    assert run_script(pool, look) == f"[0, 1, 2, 3]\nTrue True\n{limits}\n"
+    assert run_script(pool, look) == f"[0, 1, 2, 3]\nTrue True\n{limits}\n"  # the cached start calls
+
+
+def test_start_calls_move_pipe_ends_out_of_the_way_when_they_sit_where_the_childs_own_go():
+    # Only a zygote made in another process has pipes on fds 0 to 3 (`zygote.main` keeps them
+    # taken): here the stderr end sits on fd 1, which the stdout end is about to overwrite.
+    pipes = [os.pipe() for _ in range(4)]
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child's coverage is not collected)
+        try:
+            os.dup2(pipes[2][1], 1)
+            ends = (pipes[0][0], pipes[1][1], 1, pipes[3][1])
+            harness.run_calls(harness.start_calls(ends, ()))
+            for fd, text in ((1, b"out"), (2, b"err"), (3, b"report")):
+                os.write(fd, text)
+            os.write(3, b" " + repr(os.read(0, 5)).encode())
+        finally:
+            os._exit(0)
+    os.write(pipes[0][1], b"input")
+    for end in (pipes[0][0], pipes[0][1], pipes[1][1], pipes[2][1], pipes[3][1]):
+        os.close(end)
+    os.waitpid(pid, 0)
+    got = [os.read(pipes[number][0], 100) for number in (1, 2, 3)]
+    assert got == [b"out", b"err", b"report b'input'"]

@@ -4,6 +4,7 @@ survives the threads that use it. `srpo-curate doctor` prints the level and what
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import warnings
 
@@ -55,6 +56,24 @@ def test_every_level_available_here_grades_all_formats_and_reports_itself(level)
         result = pool.run(ScriptRun(source="import os\nprint(' '.join(sorted(os.environ)))"), FAST)
         assert result.isolation == level
         assert set(result.stdout.split()) <= ALLOWED_ENVIRONMENT
+
+
+@pytest.mark.parametrize("level", ["bwrap", "unshare", "rlimits"])
+def test_every_level_starts_its_zygote_with_library_calls_bound_at_start(level):
+    # A child then resolves no library call on its first use (see `isolation._ENV`); the
+    # environment test above shows programs do not see the variable.
+    try:
+        plan = plan_isolation(SandboxOptions(level=level))
+    except IsolationUnavailable as error:
+        pytest.skip(f"{level} does not run here: {error}")
+    launch = plan.launch("pass")
+    if level == "bwrap":
+        flags = launch.argv[: launch.argv.index(plan.python.executable)]
+        assert any(flags[i : i + 3] == ["--setenv", "LD_BIND_NOW", "1"] for i in range(len(flags)))
+    else:
+        assert launch.popen["env"]["LD_BIND_NOW"] == "1"
+    if launch.scratch:
+        shutil.rmtree(launch.scratch)
 
 
 def test_weaker_levels_warn_loudly():

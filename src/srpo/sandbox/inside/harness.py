@@ -353,15 +353,38 @@ def limits_plan(
     )  # fmt: skip
 
 
-def wire_descriptors(stdin: int, stdout: int, stderr: int, report: int) -> None:
-    ends = (stdin, stdout, stderr, report)
-    if min(ends) <= REPORT_FD:  # lift them first, so no dup2 overwrites one still needed
-        ends = tuple(os.dup(fd) for fd in ends)  # (the zygote keeps 0 to 3 taken: never there)
-    os.dup2(ends[0], 0)
-    os.dup2(ends[1], 1)
-    os.dup2(ends[2], 2)
-    os.dup2(ends[3], REPORT_FD)
-    os.closerange(REPORT_FD + 1, _MAX_FD)
+@functools.lru_cache(maxsize=16)
+def start_calls(
+    ends: tuple[int, int, int, int], rlimits: tuple[tuple[int, tuple[int, int]], ...]
+) -> tuple[tuple[Callable[..., Any], tuple[Any, ...]], ...]:
+    """What a child calls first, as (function, arguments): a session of its own, its pipes on fds
+    0 to 3 (stdin, stdout, stderr, report) and nothing else open, Python's SIGINT handler, and its
+    rlimits (`rlimits`). Worked out in the zygote and cached (run after run, the pipes come back
+    on the same fds); a child runs them in one loop (`run_calls`) that the zygote's warm-up ran.
+    Written out as code of its own, each child ran that code cold: a first run writes to its
+    bytecode and goes through every name's slow lookup, about 20 copied pages."""
+    lift: tuple[tuple[Callable[..., Any], tuple[int, int]], ...] = ()
+    if min(ends) <= REPORT_FD:  # moved above them all first, so no dup2 overwrites an end
+        # (`zygote.main` keeps 0 to 3 taken, so this is for a zygote made in another process)
+        top = max(ends) + 1
+        lift, ends = (
+            tuple((os.dup2, (end, top + i)) for i, end in enumerate(ends)),
+            (top, top + 1, top + 2, top + 3),
+        )
+    return (
+        (os.setsid, ()),
+        *lift,
+        *((os.dup2, (end, fd)) for fd, end in enumerate(ends)),
+        (os.closerange, (REPORT_FD + 1, _MAX_FD)),
+        # `_signal`, not `signal`: the latter's enum wrappers touch dozens of pages after a fork.
+        (_signal.signal, (_signal.SIGINT, _signal.default_int_handler)),
+        *((resource.setrlimit, (which, pair)) for which, pair in rlimits),
+    )
+
+
+def run_calls(calls: tuple[tuple[Callable[..., Any], tuple[Any, ...]], ...]) -> None:
+    for function, arguments in calls:
+        function(*arguments)
 
 
 def run_program(request: dict[str, Any], setup: dict[str, Any]) -> int:
@@ -375,16 +398,11 @@ def run_program(request: dict[str, Any], setup: dict[str, Any]) -> int:
     return run_assert(request, reporter, setup)
 
 
-def child_main(request: dict[str, Any], pipes: tuple[int, int, int, int], setup: dict[str, Any]) -> None:
-    """Entry of the forked child; never returns."""
+def child_main(request: dict[str, Any], setup: dict[str, Any]) -> None:
+    """Entry of the forked child; never returns. `setup["start"]`: see `start_calls`."""
     status = HARNESS_FAILED
     try:
-        os.setsid()
-        wire_descriptors(*pipes)
-        # `_signal`, not `signal`: the latter's enum wrappers touch dozens of pages after a fork.
-        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-        for which, pair in setup["rlimits"]:
-            resource.setrlimit(which, pair)
+        run_calls(setup["start"])
         status = run_program(request, setup)
     except BaseException:
         try:

@@ -122,7 +122,16 @@ _WARM_UP: tuple[dict[str, Any], ...] = (
         "calls": [[[1, 2], {}], [[3], {"b": 4}]],
     },
     {"mode": "script", "source": "import sys\nprint(sum(range(3)), file=sys.stdout)\n", "stdin": ""},
+    {  # every assert passes: the `done` record of a clean run (`Reporter.send_done`)
+        "mode": "assert",
+        "source": "def h(n):\n    return n + 1\n",
+        "tests": "def check(candidate):\n    assert candidate(1) == 2\n",
+        "entry_point": "h",
+        "prelude": "",
+    },
 )
+# What `harness.run_calls` runs in a child (see `harness.start_calls`), with harmless calls here.
+_WARM_UP_CALLS = ((os.getpid, ()), (os.getppid, ()))
 _WARM_UP_LIMITS = {
     "memory_mb": 1024,
     "max_file_mb": 16,
@@ -146,6 +155,7 @@ def warm_up(setup_for: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
             for request in _WARM_UP:
                 request = {**request, "nonce": "0" * 32, "limits": _WARM_UP_LIMITS}
                 harness.run_program(request, {**setup_for(request), "reporter": reporter})
+            harness.run_calls(_WARM_UP_CALLS)
     finally:
         sys.modules["__main__"] = main
         os.close(null)

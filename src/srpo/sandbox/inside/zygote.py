@@ -112,6 +112,7 @@ class Zygote:
         pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, report
         child_ends = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
         parent_ends = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
+        setup["start"] = harness.start_calls(child_ends, setup["rlimits"])
         stdin_data = str(request.get("stdin") or "").encode("utf-8", "surrogateescape")
         watch = supervise.Supervision(parent_ends, stdin_data, limits, self.in_pid_namespace)
         for hook in self.fork_hooks:
@@ -127,7 +128,7 @@ class Zygote:
             watch.close()
             raise
         if pid == 0:
-            harness.child_main(request, child_ends, setup)
+            harness.child_main(request, setup)
         for fd in child_ends:
             os.close(fd)
         answer = watch.follow(pid)  # every process of the run is killed and reaped by now
@@ -140,6 +141,9 @@ class Zygote:
 
 
 def main() -> None:
+    # Read by the dynamic linker at start-up only (see `srpo.sandbox.isolation`): programs need
+    # not see it.
+    os.environ.pop("LD_BIND_NOW", None)
     control_in, control_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
