@@ -133,6 +133,24 @@ def test_the_zygote_forks_plainly_when_it_is_single_threaded(pool):
     assert all(sandbox.hello.get("plain_fork") for sandbox in pool.sandboxes if sandbox.hello)
 
 
+def test_annotations_are_evaluated_as_in_a_fresh_interpreter(pool):
+    # The harness's own `from __future__ import annotations` must not reach what it compiles.
+    annotated = "def f(x: int) -> list:\n    return [x]\nprint(f.__annotations__)\n"
+    fresh = "{'x': <class 'int'>, 'return': <class 'list'>}\n"
+    padding = "# padding\n" * (harness.PRECOMPILE_MAX_CHARS // 10 + 1)  # compiled in the child
+    assert run_script(pool, annotated) == run_script(pool, annotated + padding) == fresh
+    postponed = "from __future__ import annotations\n" + annotated  # a program's own choice holds
+    assert run_script(pool, postponed) == "{'x': 'int', 'return': 'list'}\n"
+    tests = {
+        "type": "assert",
+        "code": "def check(candidate):\n    def g(y: int): pass\n    assert g.__annotations__ == {'y': int}\n"
+        "    assert helper.__annotations__ == {'z': str}\n    assert candidate() == 1\n",
+        "prelude": "def helper(z: str): pass\n",
+        "entry_point": "f",
+    }
+    assert grade(pool, "def f() -> int:\n    return 1\n", tests).status == "passed"
+
+
 def test_a_program_starts_in_its_own_session_with_only_its_own_descriptors_and_limits(pool):
     # What the child's start calls (`harness.start_calls`, made in the zygote) must leave it with.
     look = program("""

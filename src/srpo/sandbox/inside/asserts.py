@@ -56,7 +56,7 @@ def compile_tests(source: str, filename: str) -> tuple[Any, list[tuple[int, str]
     """The rewritten test code's code object, and (line, text) for each assert, by index."""
     rewriter = _Rewriter(source)
     tree = ast.fix_missing_locations(rewriter.visit(ast.parse(source, filename)))
-    return compile(tree, filename, "exec"), rewriter.sites
+    return compile(tree, filename, "exec", dont_inherit=True), rewriter.sites
 
 
 class PreparedTests(NamedTuple):
@@ -81,11 +81,13 @@ def prepare(tests: str, prelude: str, entry_point: str) -> PreparedTests:
     phase = "prelude"
     try:
         # No prelude (most tests): no code, and nothing for a child to run or snapshot.
-        prelude_code = compile(prelude, integrity.PRELUDE_FILE, "exec") if prelude.strip() else None
+        prelude_code = (
+            compile(prelude, integrity.PRELUDE_FILE, "exec", dont_inherit=True) if prelude.strip() else None
+        )
         phase = "tests"
         tests_code, sites = compile_tests(tests, integrity.TESTS_FILE)
         phase = "entry"
-        entry_code = compile(entry_point, "<entry_point>", "eval") if entry_point else None
+        entry_code = compile(entry_point, "<entry_point>", "eval", dont_inherit=True) if entry_point else None
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return PreparedTests(
             error={

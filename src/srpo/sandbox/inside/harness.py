@@ -134,7 +134,9 @@ def precompile(source: str) -> tuple[types.CodeType | Exception | None, list[war
         return None, []
     with warnings.catch_warnings(record=True) as caught:
         try:
-            return compile(source, integrity.PROGRAM_FILE, "exec"), caught
+            # dont_inherit: not this module's `from __future__ import annotations`; a program's
+            # annotations are evaluated as in a fresh interpreter.
+            return compile(source, integrity.PROGRAM_FILE, "exec", dont_inherit=True), caught
         except Exception as error:  # SyntaxError, ValueError, RecursionError, MemoryError: the program's
             return error.with_traceback(None), caught
 
@@ -145,7 +147,7 @@ def program_code(request: dict[str, Any], setup: dict[str, Any]) -> types.CodeTy
     for caught in setup.get("compile_warnings") or ():
         warnings.showwarning(caught.message, caught.category, caught.filename, caught.lineno)
     if compiled is None:
-        return compile(request["source"], integrity.PROGRAM_FILE, "exec")
+        return compile(request["source"], integrity.PROGRAM_FILE, "exec", dont_inherit=True)
     if isinstance(compiled, BaseException):
         raise compiled
     return compiled
