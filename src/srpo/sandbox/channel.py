@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import select
@@ -138,4 +137,4 @@ class FrameReader:
             return None
         body = bytes(self.buffer[frames.HEADER.size : frames.HEADER.size + size])
         del self.buffer[: frames.HEADER.size + size]
-        return json.loads(body.decode("utf-8", "replace"))
+        return frames.decode_json(body.decode("utf-8", "replace"))
