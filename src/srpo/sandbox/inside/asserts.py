@@ -14,7 +14,7 @@ import functools
 import operator
 import types
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from srpo.sandbox.inside import integrity
 
@@ -59,20 +59,32 @@ def compile_tests(source: str, filename: str) -> tuple[Any, list[tuple[int, str]
     return compile(tree, filename, "exec", dont_inherit=True), rewriter.sites
 
 
-class PreparedTests(NamedTuple):
+class PreparedTests:
     """Assert-style tests compiled once in the zygote, shared by every child that runs them.
 
-    A NamedTuple, not a dataclass: `dataclasses` brings `inspect` and half a megabyte into the
-    zygote, which every fork copies the page tables of."""
+    A class with slots, not a dataclass (`dataclasses` brings `inspect` and half a megabyte into
+    the zygote, which every fork copies the page tables of) nor a NamedTuple: a child reads these
+    fields through slots, which the interpreter's specialised attribute reads serve directly; a
+    NamedTuple's field getters take the generic lookup, which writes to the class and its getters
+    (each a copied page in every child)."""
 
-    prelude: types.CodeType | None = None
-    tests: types.CodeType | None = None
-    entry_point: types.CodeType | None = None
-    sites: tuple[tuple[int, str], ...] = ()
-    names: frozenset[str] = frozenset()
-    """Names the tests, prelude and entry point mention (what the tamper check compares)."""
-    error: dict[str, Any] | None = None
-    """The error record when the tests, prelude or entry point do not compile."""
+    __slots__ = ("entry_point", "error", "names", "prelude", "sites", "tests")
+
+    def __init__(
+        self,
+        *,
+        prelude: types.CodeType | None = None,
+        tests: types.CodeType | None = None,
+        entry_point: types.CodeType | None = None,
+        sites: tuple[tuple[int, str], ...] = (),
+        names: frozenset[str] = frozenset(),
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        self.prelude, self.tests, self.entry_point, self.sites = prelude, tests, entry_point, sites
+        self.names = names
+        """Names the tests, prelude and entry point mention (what the tamper check compares)."""
+        self.error = error
+        """The error record when the tests, prelude or entry point do not compile."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -79,9 +79,9 @@ def fresh_module() -> types.ModuleType:
 
 
 def fresh_namespace(setup: dict[str, Any]) -> dict[str, Any]:
-    module = setup["main"]
-    sys.modules["__main__"] = module  # so pickle and `__main__` lookups find the program
-    return module.__dict__
+    # The zygote made `setup["main"]` and registered it as `__main__` (so pickle and `__main__`
+    # lookups find the program) before the fork.
+    return setup["main"].__dict__
 
 
 def exit_status(exit_request: SystemExit) -> int:

@@ -86,16 +86,19 @@ def names_used(code: types.CodeType) -> set[str]:
     return found
 
 
+def _version_tag(mapping: dict[str, Any]) -> Any:
+    """A live view of `mapping`'s version tag: a dict's ob_refcnt, ob_type and ma_used come first."""
+    return ctypes.c_uint64.from_address(id(mapping) + 3 * ctypes.sizeof(ctypes.c_ssize_t))
+
+
 def dict_version_reader() -> Callable[[dict[str, Any]], int] | None:
     """A reader of a dict's version tag (PEP 509), which CPython 3.11 and 3.12 change on every
     change to a dict; None on other interpreters, or where the field is not where expected."""
     if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)):
         return None
-    offset = 3 * ctypes.sizeof(ctypes.c_ssize_t)  # after ob_refcnt, ob_type and ma_used
-    read = ctypes.c_uint64.from_address
 
     def version(mapping: dict[str, Any]) -> int:
-        return read(id(mapping) + offset).value
+        return _version_tag(mapping).value
 
     probe: dict[str, Any] = {}
     before = version(probe)
@@ -116,6 +119,8 @@ class Baseline:
         self._watched_builtins = _watched(self.builtins)
         self._version = dict_version_reader()
         self._sealed_version: int | None = None
+        self._builtins_dict = vars(builtins)
+        self._builtins_tag: Any = None  # a view of the builtins' version tag (`seal`)
         self.modules = {name: sys.modules[name] for name in module_names if name in sys.modules}
         self._module_items = {name: _watched(vars(module)) for name, module in self.modules.items()}
 
@@ -148,7 +153,9 @@ class Baseline:
     def seal(self) -> None:
         """Record the version tag of `builtins` as the zygote will fork with it."""
         if self._version is not None:
-            self._sealed_version = self._version(vars(builtins))
+            # The view is made here: a child only reads it (making one would cost it copied pages).
+            self._builtins_tag = _version_tag(self._builtins_dict)
+            self._sealed_version = self._builtins_tag.value
 
     def changes(self, names: frozenset[str]) -> list[str]:
         """Builtins that now point elsewhere, and module attributes among `names` that do."""
@@ -156,7 +163,11 @@ class Baseline:
         # `__dict__`: a program can swap `sys.modules` entries, or a module's `__class__` for one
         # with a `__dict__` property, but not these.
         now = _MODULE_DICT_OF(builtins)
-        unchanged = self._sealed_version is not None and self._version(now) == self._sealed_version
+        unchanged = (
+            self._builtins_tag is not None
+            and now is self._builtins_dict
+            and self._builtins_tag.value == self._sealed_version
+        )
         found = [] if unchanged else _changed("builtins", self._watched_builtins, now)
         for module_name, name, before in self.module_watches(names):
             if _MODULE_DICT_OF(self.modules[module_name]).get(name) is not before:

@@ -117,6 +117,9 @@ class Zygote:
         watch = supervise.Supervision(parent_ends, stdin_data, limits, self.in_pid_namespace)
         for hook in self.fork_hooks:
             hook()
+        # The child's `__main__`, registered here, where writing to `sys.modules` costs no copied
+        # page; it stays registered in the zygote until the next run's replaces it.
+        sys.modules["__main__"] = setup["main"]
         # Objects that exist now are never collected by a child's GC, which would touch (and so
         # copy) every page they live on.
         gc.freeze()
