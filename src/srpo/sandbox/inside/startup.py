@@ -17,7 +17,6 @@ import ctypes
 import gc
 import importlib
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -145,10 +144,10 @@ _WARM_UP_ROUNDS = 10  # CPython 3.11 specialises a function's code after 8 calls
 def warm_up(setup_for: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     """Run the fixed programs through the harness, in this process, `_WARM_UP_ROUNDS` times.
 
-    `setup_for(request)` is the zygote's per-run setup; here the reports go to /dev/null and the
-    zygote's own `__main__` is put back after. Nothing of a caller's runs here."""
+    `setup_for(request)` is the zygote's per-run setup; here the reports go to /dev/null (and no
+    `__main__` is registered: only `Zygote.run` does that, for a child). Nothing of a caller's
+    runs here."""
     null = os.open(os.devnull, os.O_WRONLY)
-    main = sys.modules.get("__main__")
     reporter = harness.Reporter(null)
     try:
         for _ in range(_WARM_UP_ROUNDS):
@@ -157,5 +156,4 @@ def warm_up(setup_for: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
                 harness.run_program(request, {**setup_for(request), "reporter": reporter})
             harness.run_calls(_WARM_UP_CALLS)
     finally:
-        sys.modules["__main__"] = main
         os.close(null)
