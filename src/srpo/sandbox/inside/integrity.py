@@ -117,7 +117,7 @@ class Baseline:
     def __init__(self, module_names: Iterable[str]) -> None:
         self.builtins = vars(builtins).copy()
         self._watched_builtins = _watched(self.builtins)
-        self._version = dict_version_reader()
+        self._tags_readable = dict_version_reader() is not None
         self._sealed_version: int | None = None
         self._builtins_dict = vars(builtins)
         self._builtins_tag: Any = None  # a view of the builtins' version tag (`seal`)
@@ -152,7 +152,7 @@ class Baseline:
 
     def seal(self) -> None:
         """Record the version tag of `builtins` as the zygote will fork with it."""
-        if self._version is not None:
+        if self._tags_readable:
             # The view is made here: a child only reads it (making one would cost it copied pages).
             self._builtins_tag = _version_tag(self._builtins_dict)
             self._sealed_version = self._builtins_tag.value
