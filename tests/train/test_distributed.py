@@ -83,3 +83,33 @@ def test_zero3_generation_gathers_once_and_decodes_without_module_hooks(tiny_mod
     assert offload.forward_hooks and offload.backward_hooks  # put back
     assert all(p.numel() == 0 for p in engine.module.parameters())  # partitioned again
     assert one_step(engine, 3) > 0 and calls  # training gathers through the hooks again
+
+
+def test_a_group_joined_for_a_run_is_left_after_it_and_one_found_is_kept(tiny_model, tmp_path):
+    # A process that exits still in a gloo group can abort on its way out, so a run leaves the
+    # group it joined; a group the caller made before is the caller's and stays.
+    if torch.distributed.is_initialized():
+        distributed.leave_processes(finished=True)
+    with distributed.processes():
+        with distributed.processes():
+            assert torch.distributed.is_initialized()
+        assert torch.distributed.is_initialized()  # the inner block found the group: kept
+        engine, _ = engine_for(tiny_model, tmp_path)
+        assert one_step(engine) > 0
+    assert not torch.distributed.is_initialized()
+    with pytest.raises(RuntimeError, match="a failing run"), distributed.processes():
+        raise RuntimeError("a failing run")
+    assert not torch.distributed.is_initialized()
+    engine, _ = engine_for(tiny_model, tmp_path)  # DeepSpeed works in a second group of the process
+    assert one_step(engine) > 0
+
+
+def test_a_launch_that_fails_leaves_the_group_it_joined(tiny_model, tmp_path):
+    from srpo.errors import CatalogError
+    from srpo.train.launch import launch
+
+    if torch.distributed.is_initialized():
+        distributed.leave_processes(finished=True)
+    with pytest.raises(CatalogError, match="no catalog there"):
+        launch(catalog_path=tmp_path / "absent.duckdb", model=str(tiny_model), config_path=None)
+    assert not torch.distributed.is_initialized()

@@ -13,8 +13,9 @@ first use), or by torch's AdamW, which DeepSpeed accepts only with
 the last micro-batch of a mini-batch as the accumulation boundary and passes losses that are
 already normalised.
 
-Covers: process setup, object collectives, the DeepSpeed config and engine, gathering ZeRO-3
-parameters (for generation, weight sync and export). Does not cover: the loss or the loop.
+Covers: joining and leaving the process group, object collectives, the DeepSpeed config and
+engine, gathering ZeRO-3 parameters (for generation, weight sync and export). Does not cover: the
+loss or the loop.
 """
 
 from __future__ import annotations
@@ -57,6 +58,41 @@ def init_processes() -> None:
         os.environ.setdefault("LOCAL_RANK", "0")  # the DeepSpeed engine reads it
     # With torch.distributed ready, DeepSpeed only wraps it (no MPI discovery).
     deepspeed.init_distributed(dist_backend=backend, verbose=False)
+
+
+@contextlib.contextmanager
+def processes() -> Iterator[None]:
+    """Inside: this process is in the process group (`init_processes`). On the way out a group
+    joined here is left again, on every rank; one that was there before is left alone.
+
+    Leaving matters: a process that exits while still in a gloo group can abort in its exit
+    ("terminate called without an active exception", pytorch/pytorch#190489), and the launcher
+    then calls a finished run failed. A finished run first waits for every rank, so rank 0, whose
+    process serves the rendezvous store, does not exit while another rank still leaves; a failing
+    one leaves at once, since a rank that is stuck would keep a barrier waiting."""
+    import torch
+
+    joined = not torch.distributed.is_initialized()
+    init_processes()
+    finished = False
+    try:
+        yield
+        finished = True
+    finally:
+        if joined:
+            leave_processes(finished=finished)
+
+
+def leave_processes(*, finished: bool) -> None:
+    """Destroy the process group (through DeepSpeed, which drops its own references to it)."""
+    import deepspeed.comm
+    import torch
+
+    if not torch.distributed.is_initialized():
+        return
+    if finished and world_size() > 1:
+        torch.distributed.barrier()
+    deepspeed.comm.destroy_process_group()
 
 
 def rank() -> int:

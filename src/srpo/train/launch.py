@@ -85,24 +85,26 @@ def launch(
     on_config: Callable[[dict[str, Any]], None] | None = None,
     on_step: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainReport:
-    """Resolve the config and model on rank 0, share them, and train on every rank."""
+    """Resolve the config and model on rank 0, share them, and train on every rank; the process
+    group joined for the run is left at its end (see `distributed.processes`)."""
     from srpo.config import to_dict
     from srpo.train.trainer import train
 
     checked = _new_run(config_path, overrides, model) if resume is None else None
-    distributed.init_processes()
-    catalog: Any = catalog_path
-    outcome: tuple[Any, Any] | SrpoError = ("", "")
-    if distributed.is_main():
-        try:
-            catalog, config, model = _resolve(catalog_path, model, config_path, overrides, resume, checked)
-            outcome = (config, model)
-        except SrpoError as error:
-            outcome = error
-    outcome = distributed.broadcast(outcome)
-    if isinstance(outcome, SrpoError):
-        raise outcome
-    config, model = outcome
-    if on_config is not None and distributed.is_main():
-        on_config(to_dict(config))
-    return train(catalog, model, config, run_id=run_id, resume=resume, on_step=on_step)
+    with distributed.processes():
+        catalog: Any = catalog_path
+        outcome: tuple[Any, Any] | SrpoError = ("", "")
+        if distributed.is_main():
+            try:
+                resolved = _resolve(catalog_path, model, config_path, overrides, resume, checked)
+                catalog, config, model = resolved
+                outcome = (config, model)
+            except SrpoError as error:
+                outcome = error
+        outcome = distributed.broadcast(outcome)
+        if isinstance(outcome, SrpoError):
+            raise outcome
+        config, model = outcome
+        if on_config is not None and distributed.is_main():
+            on_config(to_dict(config))
+        return train(catalog, model, config, run_id=run_id, resume=resume, on_step=on_step)
