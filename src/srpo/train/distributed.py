@@ -67,9 +67,10 @@ def processes() -> Iterator[None]:
 
     Leaving matters: a process that exits while still in a gloo group can abort in its exit
     ("terminate called without an active exception", pytorch/pytorch#190489), and the launcher
-    then calls a finished run failed. A finished run first waits for every rank, so rank 0, whose
-    process serves the rendezvous store, does not exit while another rank still leaves; a failing
-    one leaves at once, since a rank that is stuck would keep a barrier waiting."""
+    then calls a finished run failed. A finished run first waits for every rank, so that no rank
+    exits while another still leaves (without torchrun's agent, rank 0's process serves the
+    rendezvous store); a failing one leaves at once, since a stuck rank would keep a barrier
+    waiting."""
     import torch
 
     joined = not torch.distributed.is_initialized()
