@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import SHARED_DATA, SHARED_DATASETS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _leave_process_group():
+    """The trainer tests that run in this process join a one-process gloo group; leave it before
+    the interpreter exits, as `srpo-train` does (a process that exits in a gloo group can abort)."""
+    yield
+    torch = sys.modules.get("torch")  # never imported here: most of the suite needs no torch
+    if torch is not None and torch.distributed.is_available() and torch.distributed.is_initialized():
+        from srpo.train import distributed
+
+        distributed.leave_processes(finished=True)
 
 
 @pytest.fixture
