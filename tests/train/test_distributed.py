@@ -88,8 +88,7 @@ def test_zero3_generation_gathers_once_and_decodes_without_module_hooks(tiny_mod
 def test_a_group_joined_for_a_run_is_left_after_it_and_one_found_is_kept(tiny_model, tmp_path):
     # A process that exits still in a gloo group can abort on its way out, so a run leaves the
     # group it joined; a group the caller made before is the caller's and stays.
-    if torch.distributed.is_initialized():
-        distributed.leave_processes(finished=True)
+    distributed.leave_processes(finished=True)  # start from no group
     with distributed.processes():
         with distributed.processes():
             assert torch.distributed.is_initialized()
@@ -108,8 +107,7 @@ def test_a_launch_that_fails_leaves_the_group_it_joined(tiny_model, tmp_path):
     from srpo.errors import CatalogError
     from srpo.train.launch import launch
 
-    if torch.distributed.is_initialized():
-        distributed.leave_processes(finished=True)
+    distributed.leave_processes(finished=True)  # start from no group
     with pytest.raises(CatalogError, match="no catalog there"):
         launch(catalog_path=tmp_path / "absent.duckdb", model=str(tiny_model), config_path=None)
     assert not torch.distributed.is_initialized()

@@ -85,12 +85,14 @@ def processes() -> Iterator[None]:
 
 
 def leave_processes(*, finished: bool) -> None:
-    """Destroy the process group (through DeepSpeed, which drops its own references to it)."""
-    import deepspeed.comm
+    """Destroy the process group, if there is one (through DeepSpeed, which drops its own
+    references to it)."""
     import torch
 
     if not torch.distributed.is_initialized():
         return
+    import deepspeed.comm
+
     if finished and world_size() > 1:
         torch.distributed.barrier()
     deepspeed.comm.destroy_process_group()
